@@ -1,0 +1,21 @@
+//! Relais domain: the types and rules every other crate relies on. No I/O here:
+//! parsing, validation, signing and scheduling are pure functions so they can be
+//! unit-tested exhaustively and reused by the web layer, the CLI and the worker.
+
+pub mod backoff;
+pub mod color;
+pub mod email;
+pub mod legal;
+pub mod locale;
+pub mod phone;
+pub mod role;
+pub mod settings;
+pub mod slug;
+pub mod token;
+
+pub use color::HexColor;
+pub use email::Email;
+pub use locale::Locale;
+pub use phone::Phone;
+pub use role::Role;
+pub use slug::Slug;
