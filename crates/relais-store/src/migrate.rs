@@ -1,0 +1,24 @@
+//! Schema migrations, embedded in the binary so `relais` needs no files beside it.
+//! The same names exist for both dialects; each is applied once, in order, inside
+//! a transaction, and recorded in `schema_migrations`.
+
+/// `(name, sql)` pairs for one dialect, in order.
+pub(crate) type Migrations = &'static [(&'static str, &'static str)];
+
+pub(crate) const SQLITE: Migrations =
+    &[("0001_foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
+
+pub(crate) const POSTGRES: Migrations =
+    &[("0001_foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+
+pub(crate) const CREATE_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_dialects_have_the_same_migration_names() {
+        let names = |m: super::Migrations| m.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(names(super::SQLITE), names(super::POSTGRES));
+    }
+}

@@ -1,0 +1,351 @@
+//! What the store returns and accepts. Plain data: no SQL, no HTTP.
+
+use relais_core::{Email, Locale, Role};
+use serde::{Deserialize, Serialize};
+
+/// An association, as pages and the back office see it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Org {
+    /// Row id.
+    pub id: i64,
+    /// URL slug.
+    pub slug: String,
+    /// Public name.
+    pub name: String,
+    /// Contact address.
+    pub contact_email: String,
+    /// Main colour `#rrggbb`.
+    pub primary_color: String,
+    /// Logo file name under `<data>/media/`, if uploaded.
+    pub logo_path: Option<String>,
+    /// Legal name (empty: same as name).
+    pub legal_name: String,
+    /// RNA number or empty.
+    pub rna: String,
+    /// SIREN number or empty.
+    pub siren: String,
+    /// Registered address.
+    pub address: String,
+    /// Purpose (objet).
+    pub purpose: String,
+    /// Gifts qualify for the French tax reduction.
+    pub tax_eligible: bool,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Default language code.
+    pub default_locale: String,
+    /// Creation time (Unix seconds).
+    pub created_at: i64,
+    /// Last settings change (Unix seconds).
+    pub updated_at: i64,
+}
+
+impl Org {
+    /// The default language, falling back to French.
+    pub fn locale(&self) -> Locale {
+        Locale::parse(&self.default_locale).unwrap_or_default()
+    }
+}
+
+/// A new association.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    /// URL slug.
+    pub slug: relais_core::Slug,
+    /// Public name.
+    pub name: String,
+    /// Contact address (often the first owner's).
+    pub contact_email: Email,
+}
+
+/// A staff account (one per e-mail address, across associations).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Normalised address.
+    pub email: String,
+    /// argon2id PHC string, if the person set a password.
+    pub password_hash: Option<String>,
+    /// Language of e-mails to this person.
+    pub locale: String,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last successful sign-in.
+    pub last_login_at: Option<i64>,
+}
+
+/// A staff member of one association.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The account.
+    pub user_id: i64,
+    /// Its address.
+    pub email: String,
+    /// Role in this association.
+    pub role: Role,
+    /// Whether the person has ever signed in (an invitation not yet used otherwise).
+    pub has_signed_in: bool,
+}
+
+/// One association a person belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    /// The association.
+    pub org_id: i64,
+    /// Its slug.
+    pub org_slug: String,
+    /// Its name.
+    pub org_name: String,
+    /// The person's role there.
+    pub role: Role,
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Session {
+    /// SHA-256 of the cookie value: a stolen database does not yield live cookies.
+    pub id_hash: String,
+    /// Who.
+    pub user_id: i64,
+    /// The association the person is working on.
+    pub current_org_id: Option<i64>,
+    /// Per-session CSRF token, echoed in every back-office form.
+    pub csrf: String,
+    /// Creation time.
+    pub created_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Sign in to the back office.
+    Login,
+    /// Choose a new password.
+    PasswordReset,
+}
+
+impl LinkPurpose {
+    /// Stable stored name, also the signed token's purpose.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::PasswordReset => "password-reset",
+        }
+    }
+}
+
+/// A one-time link to issue: the nonce is what the signed token carries.
+#[derive(Debug, Clone)]
+pub struct NewLoginToken {
+    /// Random, unguessable.
+    pub nonce: String,
+    /// For whom.
+    pub user_id: i64,
+    /// What for.
+    pub purpose: LinkPurpose,
+    /// Association to open after sign-in, if any.
+    pub org_id: Option<i64>,
+    /// Expiry (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// A consumed one-time link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumedToken {
+    /// Whose.
+    pub user_id: i64,
+    /// Association to open, if any.
+    pub org_id: Option<i64>,
+}
+
+/// Delivery channel of an outbox message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// E-mail.
+    Email,
+    /// SMS.
+    Sms,
+}
+
+impl Channel {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// Claimed by a worker whose lease has not expired.
+    Sending,
+    /// Delivered (handed to the SMTP server, SMS provider or file).
+    Sent,
+    /// Gave up after too many failures; staff can see and retry it.
+    Dead,
+}
+
+impl OutboxStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Dead => "dead",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "sending" => Some(Self::Sending),
+            "sent" => Some(Self::Sent),
+            "dead" => Some(Self::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// The content of a message; its shape depends on the channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    /// E-mail subject (empty for SMS).
+    #[serde(default)]
+    pub subject: String,
+    /// Plain text body (the SMS text).
+    pub text: String,
+    /// HTML alternative, for e-mail.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Sender display name (the association's name).
+    #[serde(default)]
+    pub from_name: Option<String>,
+    /// Reply-To address.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+/// A message to enqueue in the same transaction as what causes it.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Association it is sent for, if any (staff sign-in links have none).
+    pub org_id: Option<i64>,
+    /// Channel.
+    pub channel: Channel,
+    /// E-mail address or E.164 phone number.
+    pub recipient: String,
+    /// Content.
+    pub payload: Payload,
+    /// Stable key: enqueuing the same key twice sends once.
+    pub idempotency_key: String,
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    /// Row id.
+    pub id: i64,
+    /// Association, if any.
+    pub org_id: Option<i64>,
+    /// Channel.
+    pub channel: Channel,
+    /// Address or phone.
+    pub recipient: String,
+    /// Content.
+    pub payload: Payload,
+    /// Idempotency key.
+    pub idempotency_key: String,
+    /// State.
+    pub status: OutboxStatus,
+    /// Attempts made (including the current one when claimed).
+    pub attempts: i64,
+    /// Last delivery error.
+    pub last_error: Option<String>,
+    /// Enqueue time.
+    pub created_at: i64,
+}
+
+/// How many messages are in each state, for `/metrics` and the back office.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Waiting.
+    pub pending: i64,
+    /// Being delivered.
+    pub sending: i64,
+    /// Delivered.
+    pub sent: i64,
+    /// Gave up.
+    pub dead: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OutboxRow {
+    pub id: i64,
+    pub org_id: Option<i64>,
+    pub channel: String,
+    pub recipient: String,
+    pub payload: String,
+    pub idempotency_key: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+impl TryFrom<OutboxRow> for OutboxMessage {
+    type Error = crate::StoreError;
+
+    fn try_from(r: OutboxRow) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| crate::StoreError::Corrupt(format!("outbox {}: {what}", r.id));
+        Ok(Self {
+            id: r.id,
+            org_id: r.org_id,
+            channel: Channel::parse(&r.channel).ok_or_else(|| corrupt("channel"))?,
+            recipient: r.recipient.clone(),
+            payload: serde_json::from_str(&r.payload).map_err(|_| corrupt("payload"))?,
+            idempotency_key: r.idempotency_key.clone(),
+            status: OutboxStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub last_login_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MembershipRow {
+    pub org_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub role: String,
+}
+
+pub(crate) fn parse_role(s: &str) -> Result<Role, crate::StoreError> {
+    Role::parse(s).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+}

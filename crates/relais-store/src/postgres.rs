@@ -1,0 +1,91 @@
+//! The PostgreSQL backend, for installations that outgrow one machine. Several
+//! `relais serve` and `relais worker` processes may share one database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::sync::Notify;
+
+use crate::StoreResult;
+
+/// Arbitrary constant naming Relais's migration advisory lock.
+const MIGRATION_LOCK: i64 = 0x7265_6c61_6973;
+
+/// The store on PostgreSQL.
+#[derive(Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    pub(crate) wakeup: Arc<Notify>,
+}
+
+impl PgStore {
+    /// Connects to `url` and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        let store = Self { pool, wakeup: Arc::new(Notify::new()) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        // Two servers starting together: the second waits here, then finds nothing to do.
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        let result = async {
+            sqlx::query(crate::migrate::CREATE_TABLE).execute(&mut *conn).await?;
+            for (name, sql) in crate::migrate::POSTGRES {
+                let done: Option<i32> = sqlx::query_scalar("SELECT 1 FROM schema_migrations WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if done.is_some() {
+                    continue;
+                }
+                tracing::info!(migration = name, "applying migration");
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
+                    .bind(name)
+                    .bind(jiff::Timestamp::now().as_second())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Ok::<_, crate::StoreError>(())
+        }
+        .await;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        result
+    }
+}
+
+crate::orgs::impl_org_store!(PgStore, sqlx::PgConnection);
+crate::staff::impl_staff_store!(PgStore, sqlx::PgConnection);
+// SKIP LOCKED lets several workers claim different rows at the same time.
+crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
+
+#[async_trait::async_trait]
+impl crate::Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn wakeup(&self) -> Arc<Notify> {
+        self.wakeup.clone()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,90 @@
+//! The SQLite backend: one file in the data folder, WAL mode.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqlitePool};
+use tokio::sync::Notify;
+
+use crate::StoreResult;
+
+/// The store on SQLite.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+    pub(crate) wakeup: Arc<Notify>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged write survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            // Other processes (`relais org create` beside a server) may hold the write lock briefly.
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool, wakeup: Arc::new(Notify::new()) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query(crate::migrate::CREATE_TABLE).execute(&mut *conn).await?;
+        for (name, sql) in crate::migrate::SQLITE {
+            // BEGIN IMMEDIATE takes the write lock first, so two processes starting
+            // together apply each migration once.
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let done: Option<i64> = sqlx::query_scalar("SELECT 1 FROM schema_migrations WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_none() {
+                tracing::info!(migration = name, "applying migration");
+                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
+                    .bind(name)
+                    .bind(jiff::Timestamp::now().as_second())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+crate::orgs::impl_org_store!(SqliteStore, sqlx::SqliteConnection);
+crate::staff::impl_staff_store!(SqliteStore, sqlx::SqliteConnection);
+// SQLite serialises writers, so the claiming UPDATE needs no row lock.
+crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
+
+#[async_trait::async_trait]
+impl crate::Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn wakeup(&self) -> Arc<Notify> {
+        self.wakeup.clone()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
