@@ -1,1 +1,86 @@
-//! placeholder
+//! Delivery of outbox messages: e-mail (SMTP, or `.eml` files when no SMTP server
+//! is configured) and SMS (an HTTP provider, or text files). The [`Worker`] claims
+//! due messages with a lease, delivers them, and records success, a retry with
+//! back-off, or a dead letter.
+
+mod email;
+mod sms;
+mod worker;
+
+use std::path::PathBuf;
+
+pub use email::EmailChannel;
+pub use sms::SmsChannel;
+pub use worker::{Worker, WorkerStats};
+
+/// Why one delivery attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Will not succeed if retried (bad address, refused by the provider): dead-letter now.
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+    /// May succeed later (server down, timeout, rate limit): retry with back-off.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+}
+
+/// Where messages go, from the configuration.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// The data folder; files go under `outbox/email` and `outbox/sms`.
+    pub data_dir: PathBuf,
+    /// `smtp://…` or `smtps://…`; `None` writes `.eml` files.
+    pub smtp_url: Option<String>,
+    /// The SMS provider's endpoint; `None` writes text files.
+    pub sms_url: Option<String>,
+    /// Envelope and `From:` address of every e-mail.
+    pub from_address: String,
+}
+
+/// Both channels, built once from the configuration.
+pub struct Deliverer {
+    email: EmailChannel,
+    sms: SmsChannel,
+}
+
+impl Deliverer {
+    /// Builds the channels; fails on an unusable SMTP URL or sender address.
+    pub fn new(config: &DeliveryConfig) -> Result<Self, DeliveryError> {
+        Ok(Self {
+            email: EmailChannel::new(config)?,
+            sms: SmsChannel::new(config)?,
+        })
+    }
+
+    /// Delivers one message on its channel.
+    pub async fn deliver(&self, message: &relais_store::OutboxMessage) -> Result<(), DeliveryError> {
+        match message.channel {
+            relais_store::Channel::Email => self.email.send(message).await,
+            relais_store::Channel::Sms => self.sms.send(message).await,
+        }
+    }
+
+    /// A short description for the start-up log line (never includes credentials).
+    pub fn describe(&self) -> String {
+        format!("email: {}, sms: {}", self.email.describe(), self.sms.describe())
+    }
+}
+
+/// Writes `contents` to `path` atomically (temporary file, then rename), so a
+/// reader never sees half a message and a redelivery overwrites instead of duplicating.
+pub(crate) async fn write_atomically(path: &std::path::Path, contents: &[u8]) -> Result<(), DeliveryError> {
+    let io = |e: std::io::Error| DeliveryError::Transient(format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    }
+    let tmp = path.with_extension("tmp");
+    tokio::fs::write(&tmp, contents).await.map_err(io)?;
+    tokio::fs::rename(&tmp, path).await.map_err(io)
+}
+
+/// A file name for a message: its id (so files sort in sending order) and a
+/// fingerprint of its idempotency key.
+pub(crate) fn file_stem(message: &relais_store::OutboxMessage) -> String {
+    let key = relais_store::hash_secret(&message.idempotency_key);
+    format!("{:010}-{}", message.id, &key[..12])
+}

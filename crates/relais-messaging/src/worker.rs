@@ -1,0 +1,116 @@
+//! The delivery worker: claim, deliver, record. Runs inside `relais serve` or alone
+//! as `relais worker`; several may run against one PostgreSQL database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relais_core::backoff::{self, Retry};
+use relais_store::{DynStore, StoreResult};
+use tokio::sync::watch;
+
+use crate::{Deliverer, DeliveryError};
+
+/// How long a claimed message is reserved for this worker. A worker that dies
+/// mid-delivery loses it after this, and another worker picks the message up.
+const LEASE_SECS: i64 = 120;
+/// Messages claimed at once.
+const BATCH: i64 = 50;
+/// Longest sleep when idle: other processes' messages are found at most this late.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Counters the web layer exports on `/metrics`.
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    /// Messages delivered.
+    pub sent: std::sync::atomic::AtomicU64,
+    /// Failed attempts (retried or dead-lettered).
+    pub failed: std::sync::atomic::AtomicU64,
+}
+
+/// Delivers outbox messages.
+pub struct Worker {
+    store: DynStore,
+    deliverer: Arc<Deliverer>,
+    stats: Arc<WorkerStats>,
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl Worker {
+    /// A worker over `store`, delivering through `deliverer`.
+    pub fn new(store: DynStore, deliverer: Arc<Deliverer>) -> Self {
+        Self { store, deliverer, stats: Arc::default() }
+    }
+
+    /// Shared counters (sent, failed) for metrics.
+    pub fn stats(&self) -> Arc<WorkerStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Claims one batch and delivers it; returns how many messages were attempted.
+    pub async fn run_once(&self) -> StoreResult<usize> {
+        let batch = self.store.claim(now(), LEASE_SECS, BATCH).await?;
+        for message in &batch {
+            match self.deliverer.deliver(message).await {
+                Ok(()) => {
+                    self.store.mark_sent(message.id, now()).await?;
+                    self.stats.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(error) => {
+                    self.stats.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let attempt = u32::try_from(message.attempts).unwrap_or(u32::MAX);
+                    let retry = match &error {
+                        DeliveryError::Permanent(_) => Retry::GiveUp,
+                        DeliveryError::Transient(_) => backoff::after_failure(attempt, rand::random::<f64>()),
+                    };
+                    // The recipient is personal data: log the message id, not the address.
+                    tracing::warn!(id = message.id, attempt, %error, dead = matches!(retry, Retry::GiveUp), "delivery failed");
+                    self.store.mark_failed(message.id, &error.to_string(), retry, now()).await?;
+                }
+            }
+        }
+        Ok(batch.len())
+    }
+
+    /// Delivers until nothing is due: what tests and `relais worker --once` use
+    /// instead of sleeping.
+    pub async fn drain(&self) -> StoreResult<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_once().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Runs until `shutdown` turns true, then returns after the current batch.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let wakeup = self.store.wakeup();
+        tracing::info!(channels = %self.deliverer.describe(), "delivery worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let delivered = match self.run_once().await {
+                Ok(n) => n,
+                Err(error) => {
+                    tracing::error!(%error, "delivery worker could not reach the database");
+                    0
+                }
+            };
+            if delivered > 0 {
+                continue;
+            }
+            tokio::select! {
+                () = wakeup.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("delivery worker stopped");
+    }
+}
