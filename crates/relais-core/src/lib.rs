@@ -7,6 +7,7 @@ pub mod color;
 pub mod email;
 pub mod legal;
 pub mod locale;
+pub mod password;
 pub mod phone;
 pub mod role;
 pub mod settings;

@@ -1,1 +1,97 @@
-//! placeholder
+//! Relais over HTTP: public pages, the back office, health and metrics. Pages are
+//! server-rendered HTML (askama, auto-escaped) that work without JavaScript.
+
+mod emails;
+mod error;
+mod extract;
+pub mod i18n;
+mod limits;
+mod logo;
+mod metrics;
+mod password;
+mod render;
+mod routes;
+mod security;
+mod session;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use relais_core::token::LinkSigner;
+use relais_messaging::WorkerStats;
+use relais_store::DynStore;
+
+pub use error::AppError;
+
+/// What the web layer needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Absolute URL of this installation, used in e-mailed links.
+    pub base_url: url::Url,
+    /// The data folder (logos under `media/`).
+    pub data_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl WebConfig {
+    /// Cookies get `Secure` when the public URL is https (Relais behind a TLS proxy).
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// An absolute link to `path` (which starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+/// Everything handlers share.
+pub struct AppState {
+    /// The database.
+    pub store: DynStore,
+    /// Signs and checks e-mailed links.
+    pub signer: LinkSigner,
+    /// Configuration.
+    pub config: WebConfig,
+    catalogues: Arc<i18n::Catalogues>,
+    limits: limits::Limits,
+    metrics: metrics::Metrics,
+}
+
+/// Shared handle on the state.
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// Builds the state; `worker_stats` are exported on `/metrics` when a worker runs here.
+    pub fn new(store: DynStore, signer: LinkSigner, config: WebConfig, worker_stats: Option<Arc<WorkerStats>>) -> Shared {
+        Arc::new(Self {
+            store,
+            signer,
+            config,
+            catalogues: Arc::new(i18n::Catalogues::load()),
+            limits: limits::Limits::new(),
+            metrics: metrics::Metrics::new(worker_stats),
+        })
+    }
+
+    /// A translator for `locale`.
+    pub fn tr(&self, locale: relais_core::Locale) -> i18n::Tr {
+        i18n::Tr::new(self.catalogues.clone(), locale)
+    }
+
+    /// Issues a one-time sign-in link for `user_id` without sending it (CLI, demo).
+    pub async fn login_link(&self, user_id: i64, org_id: Option<i64>) -> Result<String, AppError> {
+        routes::auth::issue_login_link(self, user_id, org_id, None).await
+    }
+}
+
+/// The application's routes and middleware.
+pub fn router(state: Shared) -> axum::Router {
+    routes::router(state)
+}
+
+/// Seconds since the epoch, the store's unit of time.
+pub(crate) fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}

@@ -1,0 +1,107 @@
+//! Small request extractors: the visitor's language and address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::header;
+use axum_extra::extract::CookieJar;
+use relais_core::Locale;
+
+use crate::Shared;
+
+/// Name of the cookie set by the language switch.
+pub(crate) const LANG_COOKIE: &str = "lang";
+
+/// The languages a request asks for: an explicit choice (switch cookie), then the
+/// browser's preference. Pages fall back to the association's default language.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lang {
+    chosen: Option<Locale>,
+    browser: Option<Locale>,
+}
+
+impl Lang {
+    pub(crate) fn from_parts(parts: &Parts) -> Self {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let chosen = jar.get(LANG_COOKIE).and_then(|c| Locale::parse(c.value()));
+        let browser = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Locale::negotiate);
+        Self { chosen, browser }
+    }
+
+    /// The language to use, given the page's default.
+    pub(crate) fn or(self, default: Locale) -> Locale {
+        self.chosen.or(self.browser).unwrap_or(default)
+    }
+
+    /// The language to use where no association default applies.
+    pub(crate) fn resolve(self) -> Locale {
+        self.or(Locale::default())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
+    }
+}
+
+/// The client's address: the peer, or the last untrusted hop of `X-Forwarded-For`
+/// when the peer is a configured trusted proxy. Never believed blindly: anyone
+/// can send that header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<Shared> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        Ok(Self(client_ip(peer, parts, &state.config.trusted_proxies)))
+    }
+}
+
+fn client_ip(peer: IpAddr, parts: &Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|h| h.trim().parse().ok()).collect();
+    // Walk from the nearest hop back; the first address that is not one of our
+    // proxies is the client. Hops further left could be forged by the client.
+    hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(xff: &str) -> Parts {
+        let (parts, ()) = axum::http::Request::builder().header("x-forwarded-for", xff).body(()).unwrap().into_parts();
+        parts
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_untrusted_peers() {
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(client_ip(peer, &parts("1.2.3.4"), &[]), peer);
+    }
+
+    #[test]
+    fn the_first_untrusted_hop_behind_our_proxies_is_the_client() {
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let got = client_ip(peer, &parts("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted);
+        assert_eq!(got, "198.51.100.7".parse::<IpAddr>().unwrap());
+    }
+}

@@ -1,0 +1,84 @@
+//! Rate limits on forms that send e-mail or check passwords: per client address
+//! and per account, so neither one noisy network nor a distributed guesser can
+//! flood a mailbox or brute-force a password.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::AppError;
+
+/// The keyed limiters of one process. With several processes on PostgreSQL each
+/// enforces its own share, which still bounds the total by the instance count.
+pub(crate) struct Limits {
+    /// Sign-in, reset and password attempts per client address.
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Link e-mails and password attempts per account address.
+    per_account: DefaultKeyedRateLimiter<String>,
+    checks: AtomicU64,
+}
+
+fn quota(per_hour: u32, burst: u32) -> Quota {
+    // Both constants below are non-zero; max(1) keeps that true for any edit.
+    let n = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(std::time::Duration::from_secs(3600) / per_hour.max(1))
+        .unwrap_or_else(|| Quota::per_hour(n(per_hour)))
+        .allow_burst(n(burst))
+}
+
+impl Limits {
+    pub(crate) fn new() -> Self {
+        Self {
+            per_ip: RateLimiter::keyed(quota(120, 20)),
+            per_account: RateLimiter::keyed(quota(12, 5)),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    fn check<K: Hash + Eq + Clone>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), AppError> {
+        // Forget idle keys now and then so the maps do not grow without bound.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            limiter.retain_recent();
+        }
+        limiter.check_key(key).map_err(|_| AppError::RateLimited)
+    }
+
+    /// One sign-in-related request from `ip` about `account` (normalised e-mail).
+    pub(crate) fn sign_in(&self, ip: IpAddr, account: Option<&str>) -> Result<(), AppError> {
+        self.check(&self.per_ip, &ip)?;
+        if let Some(account) = account {
+            self.check(&self.per_account, &account.to_owned())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_gets_a_burst_then_is_limited() {
+        let limits = Limits::new();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for i in 0..5 {
+            let other_ip: IpAddr = format!("192.0.2.{}", i + 10).parse().unwrap();
+            assert!(limits.sign_in(other_ip, Some("m@x.org")).is_ok());
+        }
+        assert!(matches!(limits.sign_in(ip, Some("m@x.org")), Err(AppError::RateLimited)));
+        assert!(limits.sign_in(ip, Some("other@x.org")).is_ok());
+    }
+
+    #[test]
+    fn one_address_gets_a_burst_then_is_limited() {
+        let limits = Limits::new();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..20 {
+            assert!(limits.sign_in(ip, None).is_ok());
+        }
+        assert!(limits.sign_in(ip, None).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! The route table: public pages, sign-in, and the back office, each with the
+//! middleware it needs.
+
+pub(crate) mod account;
+pub(crate) mod admin;
+pub(crate) mod assets;
+pub(crate) mod auth;
+pub(crate) mod public;
+pub(crate) mod settings;
+pub(crate) mod staff;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::Shared;
+
+pub(crate) fn router(state: Shared) -> Router {
+    // Back-office and sign-in pages are personal: never cached anywhere.
+    let private = Router::new()
+        .route("/admin/login", get(auth::login_page).post(auth::send_login_link))
+        .route("/admin/login/password", post(auth::password_login))
+        .route("/admin/auth", get(auth::consume_login_link))
+        .route("/admin/logout", post(auth::logout))
+        .route("/admin/password/forgot", get(auth::forgot_page).post(auth::send_reset_link))
+        .route("/admin/password/reset", get(auth::reset_page).post(auth::reset_password))
+        .route("/admin", get(admin::dashboard))
+        .route("/admin/switch", post(admin::switch_org))
+        .route("/admin/outbox", get(admin::outbox))
+        .route("/admin/outbox/{id}/retry", post(admin::retry))
+        .route("/admin/settings", get(settings::show).post(settings::save))
+        .route(
+            "/admin/settings/logo",
+            post(settings::upload_logo).layer(DefaultBodyLimit::max(crate::logo::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/admin/settings/logo/remove", post(settings::remove_logo))
+        .route("/admin/staff", get(staff::show))
+        .route("/admin/staff/invite", post(staff::invite))
+        .route("/admin/staff/{user_id}/role", post(staff::set_role))
+        .route("/admin/staff/{user_id}/remove", post(staff::remove))
+        .route("/admin/account", get(account::show))
+        .route("/admin/account/password", post(account::set_password))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+
+    let public = Router::new()
+        .route("/", get(public::home))
+        .route("/o/{slug}", get(public::org_page))
+        .route("/lang/{code}", get(public::switch_language))
+        .route("/healthz", get(public::healthz))
+        .route("/metrics", get(crate::metrics::metrics))
+        .route("/static/{file}", get(assets::static_file))
+        .route("/theme/{file}", get(assets::theme))
+        .route("/media/{file}", get(assets::media));
+
+    Router::new()
+        .merge(private)
+        .merge(public)
+        .fallback(public::not_found)
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(middleware::from_fn(crate::security::origin_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::error::error_pages))
+        .layer(middleware::from_fn(crate::security::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                // The path only: query strings may carry sign-in tokens.
+                tracing::info_span!("http", method = %request.method(), path = request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
