@@ -13,6 +13,8 @@ mod outbox;
 mod postgres;
 mod sqlite;
 mod staff;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::sync::Arc;
 

@@ -23,6 +23,9 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to `url` and applies migrations.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        // One direct connection first: the pool would retry until its timeout and
+        // report only that, hiding "connection refused" or "password failed".
+        sqlx::Connection::close(<sqlx::PgConnection as sqlx::Connection>::connect(url).await?).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

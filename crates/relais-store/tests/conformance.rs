@@ -15,58 +15,18 @@ use relais_store::*;
 
 const NOW: i64 = 1_800_000_000;
 
-struct TestDb {
-    store: DynStore,
-    cleanup: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
+use relais_store::testing::{Backend, TestDatabase};
 
-async fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("relais.db").display());
-    TestDb { store: open(&url).await.expect("open sqlite"), cleanup: None, _dir: Some(dir) }
-}
-
-async fn postgres() -> Option<TestDb> {
-    let Ok(admin_url) = std::env::var("RELAIS_TEST_DATABASE_URL") else {
-        if std::env::var("RELAIS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-            panic!("RELAIS_REQUIRE_POSTGRES=1 but RELAIS_TEST_DATABASE_URL is not set");
-        }
-        eprintln!("!!! SKIPPED: PostgreSQL conformance test (set RELAIS_TEST_DATABASE_URL to run it)");
-        return None;
-    };
-    let name = format!("relais_test_{}", &random_token()[..16]);
-    let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to RELAIS_TEST_DATABASE_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create db");
-    admin.close().await;
-    let mut url = url::Url::parse(&admin_url).expect("url");
-    url.set_path(&name);
-    let store = open(url.as_str()).await.expect("open postgres");
-    Some(TestDb { store, cleanup: Some((admin_url, name)), _dir: None })
-}
-
-impl TestDb {
-    async fn drop_database(self) {
-        self.store.close().await;
-        if let Some((admin_url, name)) = self.cleanup {
-            let admin = sqlx::PgPool::connect(&admin_url).await.expect("reconnect");
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .expect("drop test database");
-        }
-    }
-}
-
-async fn run_on<F, Fut>(db: Option<TestDb>, test: F)
+async fn run_on<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(DynStore) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some(db) = db {
-        test(db.store.clone()).await;
-        db.drop_database().await;
-    }
+    let Some(db) = TestDatabase::create(backend).await else { return };
+    let store = open(&db.url).await.expect("open test database");
+    test(store.clone()).await;
+    store.close().await;
+    db.drop_database().await;
 }
 
 macro_rules! conformance {
@@ -75,11 +35,11 @@ macro_rules! conformance {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run_on(Some(super::sqlite().await), $body).await;
+                run_on(Backend::Sqlite, $body).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                run_on(super::postgres().await, $body).await;
+                run_on(Backend::Postgres, $body).await;
             }
         }
     };

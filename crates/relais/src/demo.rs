@@ -1,0 +1,43 @@
+//! `serve --demo`: a demo association to look around, seeded once into an empty
+//! database.
+
+use relais_core::settings::SettingsInput;
+use relais_core::{Email, Slug};
+use relais_store::{DynStore, NewOrg, StoreResult};
+
+/// The demo association's slug.
+pub const SLUG: &str = "demo";
+/// The demo owner's address.
+pub const OWNER: &str = "demo@relais.invalid";
+
+/// Seeds the demo association if the database has none; returns its owner's id
+/// when it did (so the caller prints a login link), `None` when data existed.
+pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
+    if !store.list_orgs().await?.is_empty() {
+        return Ok(None);
+    }
+    let now = jiff::Timestamp::now().as_second();
+    // These literals are valid; parse failures here would be a bug caught by tests.
+    let (Ok(slug), Ok(owner)) = (Slug::parse(SLUG), Email::parse(OWNER)) else { return Ok(None) };
+    let org = NewOrg { slug, name: "Les Amis du Puits".into(), contact_email: owner.clone() };
+    let (org, user) = store.create_org(&org, &owner, now).await?;
+    let settings = SettingsInput {
+        name: "Les Amis du Puits".into(),
+        slug: SLUG.into(),
+        contact_email: "contact@amis-du-puits.invalid".into(),
+        primary_color: "#0f5f8a".into(),
+        legal_name: "Association Les Amis du Puits".into(),
+        rna: "W751234567".into(),
+        address: "12 rue de la Fontaine, 75011 Paris".into(),
+        purpose: "Donner accès à l’eau potable aux villages du Togo, puits après puits.".into(),
+        tax_eligible: Some("on".into()),
+        timezone: "Europe/Paris".into(),
+        default_locale: "fr".into(),
+        ..Default::default()
+    };
+    if let Ok(valid) = settings.parse() {
+        let access = store.operator_access(SLUG).await?;
+        store.update_settings(&access, &valid, now).await?;
+    }
+    Ok(Some((user.id, org.id)))
+}
