@@ -9,7 +9,9 @@ pub enum ColorError {
     #[error("a colour is written #rrggbb, for instance #1d4ed8")]
     Malformed,
     /// White text on it would fail WCAG 2.1 AA (4.5:1).
-    #[error("white text on this colour would be hard to read (contrast {0:.1}:1, at least 4.5:1 needed); choose a darker colour")]
+    #[error(
+        "white text on this colour would be hard to read (contrast {0:.1}:1, at least 4.5:1 needed); choose a darker colour"
+    )]
     LowContrast(f64),
 }
 
@@ -43,7 +45,11 @@ impl HexColor {
     pub fn luminance(self) -> f64 {
         let channel = |c: u8| {
             let s = f64::from(c) / 255.0;
-            if s <= 0.039_28 { s / 12.92 } else { ((s + 0.055) / 1.055).powf(2.4) }
+            if s <= 0.039_28 {
+                s / 12.92
+            } else {
+                ((s + 0.055) / 1.055).powf(2.4)
+            }
         };
         0.2126 * channel(self.0[0]) + 0.7152 * channel(self.0[1]) + 0.0722 * channel(self.0[2])
     }
@@ -85,7 +91,10 @@ mod tests {
 
     #[test]
     fn pale_colours_are_refused_for_white_text() {
-        assert!(matches!(HexColor::parse_for_white_text("#ffdd00"), Err(ColorError::LowContrast(_))));
+        assert!(matches!(
+            HexColor::parse_for_white_text("#ffdd00"),
+            Err(ColorError::LowContrast(_))
+        ));
         assert!(HexColor::parse_for_white_text("#1d4ed8").is_ok());
     }
 }

@@ -36,9 +36,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         if local.is_empty() || local.len() > 64 || local.chars().any(bad_char) || !domain_ok {
             return Err(EmailError::Malformed);
         }
@@ -76,11 +74,25 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for bad in ["", "   ", "marie", "marie@", "@example.org", "marie@example", "ma rie@example.org", "a@b@c.org", "marie@.org", "marie@example..org"] {
+        for bad in [
+            "",
+            "   ",
+            "marie",
+            "marie@",
+            "@example.org",
+            "marie@example",
+            "ma rie@example.org",
+            "a@b@c.org",
+            "marie@.org",
+            "marie@example..org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(Email::parse(""), Err(EmailError::Empty));
-        assert_eq!(Email::parse(&format!("{}@example.org", "a".repeat(250))), Err(EmailError::TooLong));
+        assert_eq!(
+            Email::parse(&format!("{}@example.org", "a".repeat(250))),
+            Err(EmailError::TooLong)
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub enum LegalIdError {
 /// Normalises and checks an RNA number (Répertoire national des associations).
 /// Corsican departments put letters in it (`W2A…`), so inner characters are alphanumeric.
 pub fn parse_rna(input: &str) -> Result<String, LegalIdError> {
-    let value: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let value: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     let ok = value.len() == 10 && value.starts_with('W') && value[1..].chars().all(|c| c.is_ascii_alphanumeric());
     if ok { Ok(value) } else { Err(LegalIdError::Rna) }
 }
@@ -25,7 +29,11 @@ pub fn parse_siren(input: &str) -> Result<String, LegalIdError> {
     if value.len() != 9 || !value.chars().all(|c| c.is_ascii_digit()) {
         return Err(LegalIdError::Siren);
     }
-    if luhn_ok(&value) { Ok(value) } else { Err(LegalIdError::Siren) }
+    if luhn_ok(&value) {
+        Ok(value)
+    } else {
+        Err(LegalIdError::Siren)
+    }
 }
 
 /// The Luhn checksum that SIREN numbers carry.
@@ -35,9 +43,16 @@ fn luhn_ok(digits: &str) -> bool {
         .rev()
         .filter_map(|c| c.to_digit(10))
         .enumerate()
-        .map(|(i, d)| if i % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

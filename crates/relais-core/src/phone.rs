@@ -18,7 +18,10 @@ impl Phone {
     /// Parses international numbers, and French national numbers (`0X XX XX XX XX`),
     /// since most supporters type the latter.
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
-        let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+        let compact: String = input
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+            .collect();
         let international = if let Some(rest) = compact.strip_prefix("00") {
             format!("+{rest}")
         } else if compact.len() == 10 && compact.starts_with('0') && !compact.starts_with("00") {
@@ -60,7 +63,14 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        for bad in ["", "hello", "12345", "+33 6 12 34 56 78 90 12 34", "+0612345678", "06 12 34 56 7x"] {
+        for bad in [
+            "",
+            "hello",
+            "12345",
+            "+33 6 12 34 56 78 90 12 34",
+            "+0612345678",
+            "06 12 34 56 7x",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -116,7 +116,9 @@ impl SettingsInput {
         } else if name.chars().count() > 120 {
             errors.push(FieldError::new("name", "err-too-long"));
         }
-        let slug = Slug::parse(&self.slug).map_err(|e| errors.push(FieldError::new("slug", slug_code(&e)))).ok();
+        let slug = Slug::parse(&self.slug)
+            .map_err(|e| errors.push(FieldError::new("slug", slug_code(&e))))
+            .ok();
         let contact_email = Email::parse(&self.contact_email)
             .map_err(|e| errors.push(FieldError::new("contact_email", email_code(&e))))
             .ok();
@@ -124,18 +126,26 @@ impl SettingsInput {
             .map_err(|e| {
                 errors.push(match e {
                     ColorError::Malformed => FieldError::new("primary_color", "err-color"),
-                    ColorError::LowContrast(r) => {
-                        FieldError { field: "primary_color", code: "err-color-contrast", arg: Some(format!("{r:.1}")) }
-                    }
+                    ColorError::LowContrast(r) => FieldError {
+                        field: "primary_color",
+                        code: "err-color-contrast",
+                        arg: Some(format!("{r:.1}")),
+                    },
                 })
             })
             .ok();
-        let optional = |raw: &str, field: &'static str, parse: fn(&str) -> Result<String, LegalIdError>, errors: &mut Vec<FieldError>| {
+        let optional = |raw: &str,
+                        field: &'static str,
+                        parse: fn(&str) -> Result<String, LegalIdError>,
+                        errors: &mut Vec<FieldError>| {
             if raw.trim().is_empty() {
                 return String::new();
             }
             parse(raw).unwrap_or_else(|_| {
-                errors.push(FieldError::new(field, if field == "rna" { "err-rna" } else { "err-siren" }));
+                errors.push(FieldError::new(
+                    field,
+                    if field == "rna" { "err-rna" } else { "err-siren" },
+                ));
                 String::new()
             })
         };
@@ -228,20 +238,45 @@ mod tests {
         };
         let errors = input.parse().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "slug", "contact_email", "primary_color", "siren", "timezone", "default_locale"]);
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "slug",
+                "contact_email",
+                "primary_color",
+                "siren",
+                "timezone",
+                "default_locale"
+            ]
+        );
         assert_eq!(errors[3].code, "err-color-contrast");
         assert!(errors[3].arg.is_some());
     }
 
     #[test]
     fn tax_eligibility_requires_what_receipts_print() {
-        let input = SettingsInput { rna: String::new(), address: String::new(), purpose: " ".into(), ..valid() };
+        let input = SettingsInput {
+            rna: String::new(),
+            address: String::new(),
+            purpose: " ".into(),
+            ..valid()
+        };
         let codes: Vec<_> = input.parse().unwrap_err().iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(
             codes,
-            [("rna", "err-legal-id-needed"), ("address", "err-needed-for-receipts"), ("purpose", "err-needed-for-receipts")]
+            [
+                ("rna", "err-legal-id-needed"),
+                ("address", "err-needed-for-receipts"),
+                ("purpose", "err-needed-for-receipts")
+            ]
         );
-        let not_eligible = SettingsInput { tax_eligible: None, rna: String::new(), address: String::new(), ..valid() };
+        let not_eligible = SettingsInput {
+            tax_eligible: None,
+            rna: String::new(),
+            address: String::new(),
+            ..valid()
+        };
         assert!(not_eligible.parse().is_ok());
     }
 }

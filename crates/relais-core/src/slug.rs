@@ -17,7 +17,9 @@ pub enum SlugError {
 }
 
 /// Words that would shadow Relais's own routes or confuse people.
-const RESERVED: &[&str] = &["admin", "api", "static", "media", "me", "healthz", "metrics", "new", "login", "lang"];
+const RESERVED: &[&str] = &[
+    "admin", "api", "static", "media", "me", "healthz", "metrics", "new", "login", "lang",
+];
 
 /// A lowercase identifier usable in URLs (`/o/{slug}`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
@@ -30,7 +32,9 @@ impl Slug {
         if !(2..=48).contains(&value.len()) {
             return Err(SlugError::Length);
         }
-        let charset_ok = value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        let charset_ok = value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !value.starts_with('-')
             && !value.ends_with('-')
             && !value.contains("--");

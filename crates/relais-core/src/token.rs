@@ -84,7 +84,11 @@ impl LinkSigner {
         if now > expires_at {
             return Err(TokenError::Expired);
         }
-        Ok(Claims { purpose: p.to_owned(), subject: subject.to_owned(), expires_at })
+        Ok(Claims {
+            purpose: p.to_owned(),
+            subject: subject.to_owned(),
+            expires_at,
+        })
     }
 }
 

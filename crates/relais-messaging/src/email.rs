@@ -11,7 +11,11 @@ use relais_store::OutboxMessage;
 /// How e-mails leave Relais.
 pub enum EmailChannel {
     /// Through an SMTP server.
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: String, host: String },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: String,
+        host: String,
+    },
     /// As files under `<data>/outbox/email/`.
     Files { dir: std::path::PathBuf, from: String },
 }
@@ -30,10 +34,16 @@ impl EmailChannel {
                     .map_err(|e| DeliveryError::Permanent(format!("RELAIS_SMTP_URL: {e}")))?
                     .timeout(Some(std::time::Duration::from_secs(30)))
                     .build();
-                let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default();
                 Ok(Self::Smtp { transport, from, host })
             }
-            None => Ok(Self::Files { dir: config.data_dir.join("outbox").join("email"), from }),
+            None => Ok(Self::Files {
+                dir: config.data_dir.join("outbox").join("email"),
+                from,
+            }),
         }
     }
 
@@ -92,7 +102,9 @@ fn build(message: &OutboxMessage, from: &str) -> Result<Message, DeliveryError> 
     {
         builder = builder.reply_to(Mailbox::new(None, addr));
     }
-    let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(payload.text.clone());
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(payload.text.clone());
     let result = match &payload.html {
         Some(html) => builder.multipart(
             MultiPart::alternative()

@@ -22,14 +22,17 @@ impl SmsChannel {
     pub fn new(config: &DeliveryConfig) -> Result<Self, DeliveryError> {
         match &config.sms_url {
             Some(url) => {
-                let url = reqwest::Url::parse(url).map_err(|e| DeliveryError::Permanent(format!("RELAIS_SMS_URL: {e}")))?;
+                let url =
+                    reqwest::Url::parse(url).map_err(|e| DeliveryError::Permanent(format!("RELAIS_SMS_URL: {e}")))?;
                 let client = reqwest::Client::builder()
                     .timeout(Duration::from_secs(30))
                     .build()
                     .map_err(|e| DeliveryError::Permanent(format!("HTTP client: {e}")))?;
                 Ok(Self::Http { client, url })
             }
-            None => Ok(Self::Files { dir: config.data_dir.join("outbox").join("sms") }),
+            None => Ok(Self::Files {
+                dir: config.data_dir.join("outbox").join("sms"),
+            }),
         }
     }
 
@@ -46,7 +49,8 @@ impl SmsChannel {
         let sender = message.payload.from_name.clone().unwrap_or_default();
         match self {
             Self::Http { client, url } => {
-                let body = serde_json::json!({ "to": message.recipient, "text": message.payload.text, "sender": sender });
+                let body =
+                    serde_json::json!({ "to": message.recipient, "text": message.payload.text, "sender": sender });
                 let response = client
                     .post(url.clone())
                     .header("Idempotency-Key", &message.idempotency_key)
@@ -68,7 +72,10 @@ impl SmsChannel {
             }
             Self::Files { dir } => {
                 let path = dir.join(format!("{}.txt", crate::file_stem(message)));
-                let contents = format!("To: {}\nFrom: {sender}\n\n{}\n", message.recipient, message.payload.text);
+                let contents = format!(
+                    "To: {}\nFrom: {sender}\n\n{}\n",
+                    message.recipient, message.payload.text
+                );
                 crate::write_atomically(&path, contents.as_bytes()).await
             }
         }

@@ -41,7 +41,11 @@ fn now() -> i64 {
 impl Worker {
     /// A worker over `store`, delivering through `deliverer`.
     pub fn new(store: DynStore, deliverer: Arc<Deliverer>) -> Self {
-        Self { store, deliverer, stats: Arc::default() }
+        Self {
+            store,
+            deliverer,
+            stats: Arc::default(),
+        }
     }
 
     /// Shared counters (sent, failed) for metrics.
@@ -67,7 +71,9 @@ impl Worker {
                     };
                     // The recipient is personal data: log the message id, not the address.
                     tracing::warn!(id = message.id, attempt, %error, dead = matches!(retry, Retry::GiveUp), "delivery failed");
-                    self.store.mark_failed(message.id, &error.to_string(), retry, now()).await?;
+                    self.store
+                        .mark_failed(message.id, &error.to_string(), retry, now())
+                        .await?;
                 }
             }
         }

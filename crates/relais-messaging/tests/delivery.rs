@@ -1,5 +1,6 @@
 //! Delivery through real channels: files, a real SMTP server on loopback
 //! (Python's aiosmtpd), and an HTTP SMS provider served locally.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -12,7 +13,9 @@ use relais_store::{Channel, DynStore, NewMessage, OutboxStatus, Payload};
 const NOW: i64 = 1_700_000_000;
 
 async fn store(dir: &Path) -> DynStore {
-    relais_store::open(&format!("sqlite://{}", dir.join("t.db").display())).await.expect("open")
+    relais_store::open(&format!("sqlite://{}", dir.join("t.db").display()))
+        .await
+        .expect("open")
 }
 
 fn config(dir: &Path) -> DeliveryConfig {
@@ -45,13 +48,21 @@ fn sms(key: &str) -> NewMessage {
         org_id: None,
         channel: Channel::Sms,
         recipient: "+33612345678".into(),
-        payload: Payload { subject: String::new(), text: "Merci !".into(), html: None, from_name: Some("AMIS".into()), reply_to: None },
+        payload: Payload {
+            subject: String::new(),
+            text: "Merci !".into(),
+            html: None,
+            from_name: Some("AMIS".into()),
+            reply_to: None,
+        },
         idempotency_key: key.into(),
     }
 }
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir).map(|d| d.map(|e| e.expect("entry").path()).collect()).unwrap_or_default();
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.expect("entry").path()).collect())
+        .unwrap_or_default();
     v.sort();
     v
 }
@@ -68,14 +79,23 @@ async fn without_smtp_each_email_is_one_mime_file_and_each_sms_a_text_file() {
     assert_eq!(emails.len(), 1);
     let eml = std::fs::read_to_string(&emails[0]).unwrap();
     assert!(eml.contains("To: marie@example.org"), "{eml}");
-    assert!(eml.contains("From: \"Les Amis du Puits\" <relais@asso.example>"), "{eml}");
+    assert!(
+        eml.contains("From: \"Les Amis du Puits\" <relais@asso.example>"),
+        "{eml}"
+    );
     assert!(eml.contains("Reply-To: contact@amis.example"), "{eml}");
     assert!(eml.contains("Message-ID: <"), "{eml}");
     assert!(eml.contains("multipart/alternative"), "{eml}");
     assert!(eml.contains("Content-Type: text/html"), "{eml}");
     let texts = files_in(&dir.path().join("outbox/sms"));
-    assert_eq!(std::fs::read_to_string(&texts[0]).unwrap(), "To: +33612345678\nFrom: AMIS\n\nMerci !\n");
-    assert_eq!(store.message_by_key("e1").await.unwrap().unwrap().status, OutboxStatus::Sent);
+    assert_eq!(
+        std::fs::read_to_string(&texts[0]).unwrap(),
+        "To: +33612345678\nFrom: AMIS\n\nMerci !\n"
+    );
+    assert_eq!(
+        store.message_by_key("e1").await.unwrap().unwrap().status,
+        OutboxStatus::Sent
+    );
     assert_eq!(worker.drain().await.unwrap(), 0, "nothing sent twice");
 }
 
@@ -100,7 +120,10 @@ async fn an_unreachable_smtp_server_means_retry_later_not_loss() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path()).await;
     store.enqueue(&email("later", "marie@example.org"), NOW).await.unwrap();
-    let config = DeliveryConfig { smtp_url: Some(format!("smtp://127.0.0.1:{}", free_port())), ..config(dir.path()) };
+    let config = DeliveryConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", free_port())),
+        ..config(dir.path())
+    };
     let worker = Worker::new(store.clone(), Arc::new(Deliverer::new(&config).unwrap()));
     assert_eq!(worker.drain().await.unwrap(), 1);
     let m = store.message_by_key("later").await.unwrap().unwrap();
@@ -113,11 +136,22 @@ async fn an_unreachable_smtp_server_means_retry_later_not_loss() {
 fn start_smtp(maildir: &Path) -> Option<(std::process::Child, u16)> {
     let port = free_port();
     let child = std::process::Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
         .arg(maildir)
         .stderr(std::process::Stdio::null())
         .spawn();
-    let available = std::process::Command::new("python3").args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !available || child.is_err() {
         if let Ok(mut c) = child {
             c.kill().ok();
@@ -142,14 +176,22 @@ fn start_smtp(maildir: &Path) -> Option<(std::process::Child, u16)> {
 async fn emails_reach_a_real_smtp_server() {
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("maildir");
-    let Some((mut server, port)) = start_smtp(&maildir) else { return };
+    let Some((mut server, port)) = start_smtp(&maildir) else {
+        return;
+    };
     let store = store(dir.path()).await;
     store.enqueue(&email("smtp-1", "marie@example.org"), NOW).await.unwrap();
-    let config = DeliveryConfig { smtp_url: Some(format!("smtp://127.0.0.1:{port}")), ..config(dir.path()) };
+    let config = DeliveryConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        ..config(dir.path())
+    };
     let worker = Worker::new(store.clone(), Arc::new(Deliverer::new(&config).unwrap()));
     worker.drain().await.unwrap();
     server.kill().ok();
-    assert_eq!(store.message_by_key("smtp-1").await.unwrap().unwrap().status, OutboxStatus::Sent);
+    assert_eq!(
+        store.message_by_key("smtp-1").await.unwrap().unwrap().status,
+        OutboxStatus::Sent
+    );
     let delivered = files_in(&maildir.join("new"));
     assert_eq!(delivered.len(), 1);
     let raw = std::fs::read_to_string(&delivered[0]).unwrap();
@@ -171,7 +213,10 @@ async fn sms_provider(script: Vec<u16>) -> (String, Seen) {
             let seen = seen2.clone();
             let script = script.clone();
             async move {
-                let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 seen.lock().unwrap().push((key, body.0));
                 let code = script.lock().unwrap().next().unwrap_or(200);
                 StatusCode::from_u16(code).unwrap()
@@ -190,7 +235,10 @@ async fn sms_go_to_the_http_provider_with_retries_on_server_errors() {
     let store = store(dir.path()).await;
     let (url, seen) = sms_provider(vec![503, 400]).await;
     store.enqueue(&sms("sms-1"), NOW).await.unwrap();
-    let config = DeliveryConfig { sms_url: Some(url), ..config(dir.path()) };
+    let config = DeliveryConfig {
+        sms_url: Some(url),
+        ..config(dir.path())
+    };
     let worker = Worker::new(store.clone(), Arc::new(Deliverer::new(&config).unwrap()));
     worker.drain().await.unwrap();
     let m = store.message_by_key("sms-1").await.unwrap().unwrap();
@@ -198,12 +246,22 @@ async fn sms_go_to_the_http_provider_with_retries_on_server_errors() {
     assert!(m.last_error.unwrap().contains("503"));
     store.enqueue(&sms("sms-2"), NOW).await.unwrap();
     worker.drain().await.unwrap();
-    assert_eq!(store.message_by_key("sms-2").await.unwrap().unwrap().status, OutboxStatus::Dead, "400 is permanent");
+    assert_eq!(
+        store.message_by_key("sms-2").await.unwrap().unwrap().status,
+        OutboxStatus::Dead,
+        "400 is permanent"
+    );
     store.enqueue(&sms("sms-3"), NOW).await.unwrap();
     worker.drain().await.unwrap();
-    assert_eq!(store.message_by_key("sms-3").await.unwrap().unwrap().status, OutboxStatus::Sent);
+    assert_eq!(
+        store.message_by_key("sms-3").await.unwrap().unwrap().status,
+        OutboxStatus::Sent
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[2].0.as_deref(), Some("sms-3"));
-    assert_eq!(seen[2].1, serde_json::json!({"to": "+33612345678", "text": "Merci !", "sender": "AMIS"}));
+    assert_eq!(
+        seen[2].1,
+        serde_json::json!({"to": "+33612345678", "text": "Merci !", "sender": "AMIS"})
+    );
 }

@@ -51,7 +51,10 @@ macro_rules! impl_org_store {
 
             async fn org_by_slug(&self, slug: &str) -> $crate::StoreResult<Option<$crate::Org>> {
                 let sql = format!("SELECT {} FROM orgs WHERE slug = $1", $crate::orgs::ORG_COLUMNS);
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(slug)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn org(&self, access: &$crate::OrgAccess) -> $crate::StoreResult<$crate::Org> {
@@ -65,7 +68,9 @@ macro_rules! impl_org_store {
 
             async fn list_orgs(&self) -> $crate::StoreResult<Vec<$crate::Org>> {
                 let sql = format!("SELECT {} FROM orgs ORDER BY name, id", $crate::orgs::ORG_COLUMNS);
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn update_settings(

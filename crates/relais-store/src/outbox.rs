@@ -5,16 +5,13 @@ pub(crate) const OUTBOX_COLUMNS: &str =
     "id, org_id, channel, recipient, payload, idempotency_key, status, attempts, last_error, created_at";
 
 /// Due messages: pending and due, or claimed by a worker whose lease ran out.
-pub(crate) const DUE: &str = "(status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)";
+pub(crate) const DUE: &str =
+    "(status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)";
 
 macro_rules! impl_outbox_store {
     ($store:ty, $conn:ty, claim_lock = $lock:literal) => {
         impl $store {
-            async fn insert_message(
-                conn: &mut $conn,
-                m: &$crate::NewMessage,
-                now: i64,
-            ) -> $crate::StoreResult<bool> {
+            async fn insert_message(conn: &mut $conn, m: &$crate::NewMessage, now: i64) -> $crate::StoreResult<bool> {
                 let payload = serde_json::to_string(&m.payload)
                     .map_err(|e| $crate::StoreError::Corrupt(format!("payload: {e}")))?;
                 let done = sqlx::query(
@@ -79,10 +76,16 @@ macro_rules! impl_outbox_store {
                     $lock,
                     $crate::outbox::OUTBOX_COLUMNS
                 );
-                let rows: Vec<$crate::model::OutboxRow> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(lease_secs).bind(limit).fetch_all(&self.pool).await?;
-                let mut messages: Vec<$crate::OutboxMessage> =
-                    rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?;
+                let rows: Vec<$crate::model::OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(lease_secs)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut messages: Vec<$crate::OutboxMessage> = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<Result<_, _>>()?;
                 messages.sort_by_key(|m| m.id);
                 Ok(messages)
             }
@@ -131,8 +134,10 @@ macro_rules! impl_outbox_store {
                     "SELECT {} FROM outbox WHERE org_id = $1 AND status = 'dead' ORDER BY id DESC LIMIT 500",
                     $crate::outbox::OUTBOX_COLUMNS
                 );
-                let rows: Vec<$crate::model::OutboxRow> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(access.org_id()).fetch_all(&self.pool).await?;
+                let rows: Vec<$crate::model::OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(access.org_id())
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -154,8 +159,9 @@ macro_rules! impl_outbox_store {
             }
 
             async fn outbox_counts(&self) -> $crate::StoreResult<$crate::OutboxCounts> {
-                let rows: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(&self.pool).await?;
+                let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+                    .fetch_all(&self.pool)
+                    .await?;
                 let mut counts = $crate::OutboxCounts::default();
                 for (status, n) in rows {
                     match status.as_str() {
@@ -170,10 +176,14 @@ macro_rules! impl_outbox_store {
             }
 
             async fn message_by_key(&self, key: &str) -> $crate::StoreResult<Option<$crate::OutboxMessage>> {
-                let sql =
-                    format!("SELECT {} FROM outbox WHERE idempotency_key = $1", $crate::outbox::OUTBOX_COLUMNS);
-                let row: Option<$crate::model::OutboxRow> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&self.pool).await?;
+                let sql = format!(
+                    "SELECT {} FROM outbox WHERE idempotency_key = $1",
+                    $crate::outbox::OUTBOX_COLUMNS
+                );
+                let row: Option<$crate::model::OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 row.map(TryInto::try_into).transpose()
             }
         }

@@ -31,7 +31,10 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        let store = Self { pool, wakeup: Arc::new(Notify::new()) };
+        let store = Self {
+            pool,
+            wakeup: Arc::new(Notify::new()),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -39,7 +42,10 @@ impl PgStore {
     async fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
         // Two servers starting together: the second waits here, then finds nothing to do.
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
         let result = async {
             sqlx::query(crate::migrate::CREATE_TABLE).execute(&mut *conn).await?;
             for (name, sql) in crate::migrate::POSTGRES {
@@ -63,7 +69,10 @@ impl PgStore {
             Ok::<_, crate::StoreError>(())
         }
         .await;
-        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
         result
     }
 }

@@ -33,7 +33,10 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        let store = Self { pool, wakeup: Arc::new(Notify::new()) };
+        let store = Self {
+            pool,
+            wakeup: Arc::new(Notify::new()),
+        };
         store.migrate().await?;
         Ok(store)
     }

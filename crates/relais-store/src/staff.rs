@@ -29,17 +29,28 @@ macro_rules! impl_staff_store {
                     .bind(now)
                     .execute(&self.pool)
                     .await?;
-                self.user_by_email(email).await?.ok_or($crate::StoreError::NotFound)
+                self.user_by_email(email)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)
             }
 
             async fn user_by_email(&self, email: &relais_core::Email) -> $crate::StoreResult<Option<$crate::User>> {
-                let sql = format!("SELECT {} FROM users WHERE email = $1", $crate::staff::USER_COLUMNS);
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email.as_str()).fetch_optional(&self.pool).await?)
+                let sql = format!(
+                    "SELECT {} FROM users WHERE email = $1",
+                    $crate::staff::USER_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(email.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn user(&self, user_id: i64) -> $crate::StoreResult<Option<$crate::User>> {
                 let sql = format!("SELECT {} FROM users WHERE id = $1", $crate::staff::USER_COLUMNS);
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> $crate::StoreResult<()> {
@@ -53,7 +64,10 @@ macro_rules! impl_staff_store {
                     return Err($crate::StoreError::NotFound);
                 }
                 // A new password must lock out whoever knew the old one.
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -74,7 +88,8 @@ macro_rules! impl_staff_store {
                         .bind(user_id)
                         .fetch_optional(&self.pool)
                         .await?;
-                role.map(|r| Ok($crate::OrgAccess::new(org_id, $crate::model::parse_role(&r)?))).transpose()
+                role.map(|r| Ok($crate::OrgAccess::new(org_id, $crate::model::parse_role(&r)?)))
+                    .transpose()
             }
 
             async fn operator_access(&self, org_slug: &str) -> $crate::StoreResult<$crate::OrgAccess> {
@@ -82,7 +97,8 @@ macro_rules! impl_staff_store {
                     .bind(org_slug)
                     .fetch_optional(&self.pool)
                     .await?;
-                id.map(|id| $crate::OrgAccess::new(id, relais_core::Role::Owner)).ok_or($crate::StoreError::NotFound)
+                id.map(|id| $crate::OrgAccess::new(id, relais_core::Role::Owner))
+                    .ok_or($crate::StoreError::NotFound)
             }
 
             async fn memberships(&self, user_id: i64) -> $crate::StoreResult<Vec<$crate::Membership>> {
@@ -140,8 +156,14 @@ macro_rules! impl_staff_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                let sql = format!("SELECT {} FROM users WHERE email = $1", $crate::staff::USER_COLUMNS);
-                let user: $crate::User = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email.as_str()).fetch_one(&mut *tx).await?;
+                let sql = format!(
+                    "SELECT {} FROM users WHERE email = $1",
+                    $crate::staff::USER_COLUMNS
+                );
+                let user: $crate::User = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(email.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
                 if role != relais_core::Role::Owner && Self::would_orphan(&mut tx, access.org_id(), user.id).await? {
                     return Err($crate::StoreError::LastOwner);
                 }
@@ -155,7 +177,10 @@ macro_rules! impl_staff_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let link = $crate::NewLoginToken { user_id: user.id, ..link.clone() };
+                let link = $crate::NewLoginToken {
+                    user_id: user.id,
+                    ..link.clone()
+                };
                 Self::insert_link(&mut tx, &link, now).await?;
                 Self::insert_message(&mut tx, message, now).await?;
                 tx.commit().await?;
@@ -268,7 +293,11 @@ macro_rules! impl_staff_store {
                     "SELECT {} FROM sessions WHERE id_hash = $1 AND expires_at > $2",
                     $crate::staff::SESSION_COLUMNS
                 );
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id_hash).bind(now).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn set_session_org(&self, id_hash: &str, org_id: i64) -> $crate::StoreResult<()> {
@@ -281,13 +310,19 @@ macro_rules! impl_staff_store {
             }
 
             async fn delete_session(&self, id_hash: &str) -> $crate::StoreResult<()> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 
             async fn purge_expired(&self, now: i64) -> $crate::StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
-                let a = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+                let a = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 let b = sqlx::query("DELETE FROM login_tokens WHERE expires_at <= $1")
                     .bind(now)
                     .execute(&mut *tx)

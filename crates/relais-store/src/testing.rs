@@ -42,7 +42,9 @@ impl TestDatabase {
                     return None;
                 };
                 let name = format!("relais_test_{}", &crate::random_token()[..16]);
-                let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to RELAIS_TEST_DATABASE_URL");
+                let admin = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("connect to RELAIS_TEST_DATABASE_URL");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&admin)
                     .await
@@ -50,7 +52,11 @@ impl TestDatabase {
                 admin.close().await;
                 let mut url = url::Url::parse(&admin_url).expect("RELAIS_TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
-                Some(Self { url: url.to_string(), admin: Some((admin_url, name)), dir })
+                Some(Self {
+                    url: url.to_string(),
+                    admin: Some((admin_url, name)),
+                    dir,
+                })
             }
         }
     }
@@ -59,10 +65,12 @@ impl TestDatabase {
     pub async fn drop_database(self) {
         if let Some((admin_url, name)) = self.admin {
             let admin = sqlx::PgPool::connect(&admin_url).await.expect("reconnect");
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .expect("drop test database");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .expect("drop test database");
             admin.close().await;
         }
     }

@@ -4,6 +4,7 @@
 //! PostgreSQL tests need `RELAIS_TEST_DATABASE_URL` (a server where the user may
 //! create databases). Without it they skip loudly, unless `RELAIS_REQUIRE_POSTGRES=1`
 //! (set by CI), where they fail.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,8 +23,15 @@ where
     F: FnOnce(DynStore) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(db) = TestDatabase::create(backend).await else { return };
+    let Some(db) = TestDatabase::create(backend).await else {
+        return;
+    };
     let store = open(&db.url).await.expect("open test database");
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(store.backend(), expected, "open() picks the backend from the URL");
     test(store.clone()).await;
     store.close().await;
     db.drop_database().await;
@@ -50,7 +58,11 @@ fn email(s: &str) -> Email {
 }
 
 async fn new_org(store: &DynStore, slug: &str, owner: &str) -> (Org, User) {
-    let org = NewOrg { slug: Slug::parse(slug).expect("slug"), name: format!("Asso {slug}"), contact_email: email(owner) };
+    let org = NewOrg {
+        slug: Slug::parse(slug).expect("slug"),
+        name: format!("Asso {slug}"),
+        contact_email: email(owner),
+    };
     store.create_org(&org, &email(owner), NOW).await.expect("create org")
 }
 
@@ -59,38 +71,67 @@ fn message(org_id: Option<i64>, key: &str) -> NewMessage {
         org_id,
         channel: Channel::Email,
         recipient: "someone@example.org".into(),
-        payload: Payload { subject: "Hello".into(), text: "Body".into(), html: None, from_name: None, reply_to: None },
+        payload: Payload {
+            subject: "Hello".into(),
+            text: "Body".into(),
+            html: None,
+            from_name: None,
+            reply_to: None,
+        },
         idempotency_key: key.into(),
     }
 }
 
 fn link(nonce: &str, user_id: i64, purpose: LinkPurpose, expires_at: i64) -> NewLoginToken {
-    NewLoginToken { nonce: nonce.into(), user_id, purpose, org_id: None, expires_at }
+    NewLoginToken {
+        nonce: nonce.into(),
+        user_id,
+        purpose,
+        org_id: None,
+        expires_at,
+    }
 }
 
-conformance!(creating_an_association_makes_its_admin_the_owner, |store: DynStore| async move {
-    let (org, owner) = new_org(&store, "amis", "Chair@Amis.org").await;
-    assert_eq!(org.slug, "amis");
-    assert_eq!(org.timezone, "Europe/Paris");
-    assert_eq!(org.default_locale, "fr");
-    assert!(!org.tax_eligible);
-    assert_eq!(owner.email, "chair@amis.org");
-    assert_eq!(store.org_by_slug("amis").await.unwrap(), Some(org.clone()));
-    assert_eq!(store.org_by_slug("nobody").await.unwrap(), None);
-    let access = store.authorise(owner.id, org.id).await.unwrap().expect("owner is authorised");
-    assert_eq!(access.role(), Role::Owner);
-    assert_eq!(store.org(&access).await.unwrap(), org);
-    assert_eq!(store.operator_access("amis").await.unwrap(), access);
-    assert!(matches!(store.operator_access("nobody").await, Err(StoreError::NotFound)));
-    // The same slug twice is a conflict, and the first association is untouched.
-    let dup = NewOrg { slug: Slug::parse("amis").unwrap(), name: "Other".into(), contact_email: email("x@y.org") };
-    let again = store.create_org(&dup, &email("x@y.org"), NOW).await;
-    assert!(matches!(again, Err(StoreError::Conflict("slug"))));
-    assert!(store.user_by_email(&email("x@y.org")).await.unwrap().is_none(), "rolled back");
-    new_org(&store, "alpha", "a@alpha.org").await;
-    let names: Vec<_> = store.list_orgs().await.unwrap().into_iter().map(|o| o.slug).collect();
-    assert_eq!(names, ["alpha", "amis"]);
-});
+conformance!(
+    creating_an_association_makes_its_admin_the_owner,
+    |store: DynStore| async move {
+        let (org, owner) = new_org(&store, "amis", "Chair@Amis.org").await;
+        assert_eq!(org.slug, "amis");
+        assert_eq!(org.timezone, "Europe/Paris");
+        assert_eq!(org.default_locale, "fr");
+        assert!(!org.tax_eligible);
+        assert_eq!(owner.email, "chair@amis.org");
+        assert_eq!(store.org_by_slug("amis").await.unwrap(), Some(org.clone()));
+        assert_eq!(store.org_by_slug("nobody").await.unwrap(), None);
+        let access = store
+            .authorise(owner.id, org.id)
+            .await
+            .unwrap()
+            .expect("owner is authorised");
+        assert_eq!(access.role(), Role::Owner);
+        assert_eq!(store.org(&access).await.unwrap(), org);
+        assert_eq!(store.operator_access("amis").await.unwrap(), access);
+        assert!(matches!(
+            store.operator_access("nobody").await,
+            Err(StoreError::NotFound)
+        ));
+        // The same slug twice is a conflict, and the first association is untouched.
+        let dup = NewOrg {
+            slug: Slug::parse("amis").unwrap(),
+            name: "Other".into(),
+            contact_email: email("x@y.org"),
+        };
+        let again = store.create_org(&dup, &email("x@y.org"), NOW).await;
+        assert!(matches!(again, Err(StoreError::Conflict("slug"))));
+        assert!(
+            store.user_by_email(&email("x@y.org")).await.unwrap().is_none(),
+            "rolled back"
+        );
+        new_org(&store, "alpha", "a@alpha.org").await;
+        let names: Vec<_> = store.list_orgs().await.unwrap().into_iter().map(|o| o.slug).collect();
+        assert_eq!(names, ["alpha", "amis"]);
+    }
+);
 
 conformance!(settings_are_saved_and_slugs_stay_unique, |store: DynStore| async move {
     let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
@@ -109,220 +150,430 @@ conformance!(settings_are_saved_and_slugs_stay_unique, |store: DynStore| async m
         default_locale: "en".into(),
         ..Default::default()
     };
-    let saved = store.update_settings(&access, &input.parse().unwrap(), NOW + 5).await.unwrap();
+    let saved = store
+        .update_settings(&access, &input.parse().unwrap(), NOW + 5)
+        .await
+        .unwrap();
     assert_eq!((saved.name.as_str(), saved.slug.as_str()), ("Les Amis", "les-amis"));
     assert_eq!(saved.primary_color, "#0f766e");
     assert!(saved.tax_eligible);
     assert_eq!(saved.timezone, "America/Cayenne");
     assert_eq!(saved.default_locale, "en");
     assert_eq!(saved.updated_at, NOW + 5);
-    let clash = SettingsInput { slug: "taken".into(), ..input };
+    let clash = SettingsInput {
+        slug: "taken".into(),
+        ..input
+    };
     assert!(matches!(
         store.update_settings(&access, &clash.parse().unwrap(), NOW).await,
         Err(StoreError::Conflict("slug"))
     ));
     store.set_logo(&access, Some("logo-1.png"), NOW).await.unwrap();
-    assert_eq!(store.org(&access).await.unwrap().logo_path.as_deref(), Some("logo-1.png"));
+    assert_eq!(
+        store.org(&access).await.unwrap().logo_path.as_deref(),
+        Some("logo-1.png")
+    );
     store.set_logo(&access, None, NOW).await.unwrap();
     assert_eq!(store.org(&access).await.unwrap().logo_path, None);
 });
 
-conformance!(one_association_never_sees_anothers_staff_or_messages, |store: DynStore| async move {
-    let (a, owner_a) = new_org(&store, "asso-a", "a@a.org").await;
-    let (b, owner_b) = new_org(&store, "asso-b", "b@b.org").await;
-    assert!(store.authorise(owner_a.id, b.id).await.unwrap().is_none());
-    let access_a = store.authorise(owner_a.id, a.id).await.unwrap().unwrap();
-    let access_b = store.authorise(owner_b.id, b.id).await.unwrap().unwrap();
-    let emails: Vec<_> = store.members(&access_a).await.unwrap().into_iter().map(|m| m.email).collect();
-    assert_eq!(emails, ["a@a.org"]);
-    store.enqueue(&message(Some(b.id), "b-1"), NOW).await.unwrap();
-    let claimed = store.claim(NOW, 60, 10).await.unwrap();
-    store.mark_failed(claimed[0].id, "boom", Retry::GiveUp, NOW).await.unwrap();
-    assert!(store.dead_letters(&access_a).await.unwrap().is_empty());
-    assert_eq!(store.dead_letters(&access_b).await.unwrap().len(), 1);
-    assert!(matches!(store.retry_dead(&access_a, claimed[0].id, NOW).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.remove_member(&access_a, owner_b.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.set_role(&access_a, owner_b.id, Role::Viewer).await, Err(StoreError::NotFound)));
-});
+conformance!(
+    one_association_never_sees_anothers_staff_or_messages,
+    |store: DynStore| async move {
+        let (a, owner_a) = new_org(&store, "asso-a", "a@a.org").await;
+        let (b, owner_b) = new_org(&store, "asso-b", "b@b.org").await;
+        assert!(store.authorise(owner_a.id, b.id).await.unwrap().is_none());
+        let access_a = store.authorise(owner_a.id, a.id).await.unwrap().unwrap();
+        let access_b = store.authorise(owner_b.id, b.id).await.unwrap().unwrap();
+        let emails: Vec<_> = store
+            .members(&access_a)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.email)
+            .collect();
+        assert_eq!(emails, ["a@a.org"]);
+        store.enqueue(&message(Some(b.id), "b-1"), NOW).await.unwrap();
+        let claimed = store.claim(NOW, 60, 10).await.unwrap();
+        store
+            .mark_failed(claimed[0].id, "boom", Retry::GiveUp, NOW)
+            .await
+            .unwrap();
+        assert!(store.dead_letters(&access_a).await.unwrap().is_empty());
+        assert_eq!(store.dead_letters(&access_b).await.unwrap().len(), 1);
+        assert!(matches!(
+            store.retry_dead(&access_a, claimed[0].id, NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.remove_member(&access_a, owner_b.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.set_role(&access_a, owner_b.id, Role::Viewer).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);
 
-conformance!(accounts_are_one_per_address_and_passwords_end_sessions, |store: DynStore| async move {
-    let u1 = store.upsert_user(&email("Marie@Example.org"), NOW).await.unwrap();
-    let u2 = store.upsert_user(&email("marie@example.org"), NOW + 1).await.unwrap();
-    assert_eq!(u1, u2);
-    assert_eq!(store.user(u1.id).await.unwrap(), Some(u1.clone()));
-    assert_eq!(store.user(u1.id + 1000).await.unwrap(), None);
-    assert_eq!(store.user_by_email(&email("marie@example.org")).await.unwrap(), Some(u1.clone()));
-    let session = Session {
-        id_hash: hash_secret("cookie"),
-        user_id: u1.id,
-        current_org_id: None,
-        csrf: "csrf".into(),
-        created_at: NOW,
-        expires_at: NOW + 3600,
-    };
-    store.create_session(&session).await.unwrap();
-    store.set_password_hash(u1.id, Some("$argon2id$fake")).await.unwrap();
-    assert_eq!(store.user(u1.id).await.unwrap().unwrap().password_hash.as_deref(), Some("$argon2id$fake"));
-    assert_eq!(store.session(&session.id_hash, NOW).await.unwrap(), None, "password change signs out");
-    assert!(matches!(store.set_password_hash(u1.id + 1000, None).await, Err(StoreError::NotFound)));
-    store.record_login(u1.id, NOW + 9).await.unwrap();
-    assert_eq!(store.user(u1.id).await.unwrap().unwrap().last_login_at, Some(NOW + 9));
-});
+conformance!(
+    accounts_are_one_per_address_and_passwords_end_sessions,
+    |store: DynStore| async move {
+        let u1 = store.upsert_user(&email("Marie@Example.org"), NOW).await.unwrap();
+        let u2 = store.upsert_user(&email("marie@example.org"), NOW + 1).await.unwrap();
+        assert_eq!(u1, u2);
+        assert_eq!(store.user(u1.id).await.unwrap(), Some(u1.clone()));
+        assert_eq!(store.user(u1.id + 1000).await.unwrap(), None);
+        assert_eq!(
+            store.user_by_email(&email("marie@example.org")).await.unwrap(),
+            Some(u1.clone())
+        );
+        let session = Session {
+            id_hash: hash_secret("cookie"),
+            user_id: u1.id,
+            current_org_id: None,
+            csrf: "csrf".into(),
+            created_at: NOW,
+            expires_at: NOW + 3600,
+        };
+        store.create_session(&session).await.unwrap();
+        store.set_password_hash(u1.id, Some("$argon2id$fake")).await.unwrap();
+        assert_eq!(
+            store.user(u1.id).await.unwrap().unwrap().password_hash.as_deref(),
+            Some("$argon2id$fake")
+        );
+        assert_eq!(
+            store.session(&session.id_hash, NOW).await.unwrap(),
+            None,
+            "password change signs out"
+        );
+        assert!(matches!(
+            store.set_password_hash(u1.id + 1000, None).await,
+            Err(StoreError::NotFound)
+        ));
+        store.record_login(u1.id, NOW + 9).await.unwrap();
+        assert_eq!(store.user(u1.id).await.unwrap().unwrap().last_login_at, Some(NOW + 9));
+    }
+);
 
-conformance!(invitations_add_staff_and_queue_their_link_together, |store: DynStore| async move {
-    let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
-    let (other, _) = new_org(&store, "autre", "x@autre.org").await;
-    let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
-    let invited = store
-        .invite(&access, &email("vol@amis.org"), Role::Editor, &link("n-1", 0, LinkPurpose::Login, NOW + 60), &message(Some(org.id), "invite-1"), NOW)
-        .await
-        .unwrap();
-    let members = store.members(&access).await.unwrap();
-    assert_eq!(members.len(), 2);
-    let vol = members.iter().find(|m| m.email == "vol@amis.org").unwrap();
-    assert_eq!((vol.role, vol.has_signed_in), (Role::Editor, false));
-    assert!(store.message_by_key("invite-1").await.unwrap().is_some());
-    assert_eq!(store.consume_link("n-1", LinkPurpose::Login, NOW).await.unwrap(), Some(ConsumedToken { user_id: invited.id, org_id: None }));
-    // Inviting again changes the role; the person can belong to several associations.
-    store
-        .invite(&access, &email("vol@amis.org"), Role::Admin, &link("n-2", 0, LinkPurpose::Login, NOW + 60), &message(Some(org.id), "invite-2"), NOW)
-        .await
-        .unwrap();
-    assert_eq!(store.authorise(invited.id, org.id).await.unwrap().unwrap().role(), Role::Admin);
-    let other_access = store.operator_access("autre").await.unwrap();
-    store
-        .invite(&other_access, &email("vol@amis.org"), Role::Viewer, &link("n-3", 0, LinkPurpose::Login, NOW + 60), &message(Some(other.id), "invite-3"), NOW)
-        .await
-        .unwrap();
-    let orgs: Vec<_> = store.memberships(invited.id).await.unwrap().into_iter().map(|m| (m.org_slug, m.role)).collect();
-    assert_eq!(orgs, [("amis".to_string(), Role::Admin), ("autre".to_string(), Role::Viewer)]);
-});
+conformance!(
+    invitations_add_staff_and_queue_their_link_together,
+    |store: DynStore| async move {
+        let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
+        let (other, _) = new_org(&store, "autre", "x@autre.org").await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        let invited = store
+            .invite(
+                &access,
+                &email("vol@amis.org"),
+                Role::Editor,
+                &link("n-1", 0, LinkPurpose::Login, NOW + 60),
+                &message(Some(org.id), "invite-1"),
+                NOW,
+            )
+            .await
+            .unwrap();
+        let members = store.members(&access).await.unwrap();
+        assert_eq!(members.len(), 2);
+        let vol = members.iter().find(|m| m.email == "vol@amis.org").unwrap();
+        assert_eq!((vol.role, vol.has_signed_in), (Role::Editor, false));
+        assert!(store.message_by_key("invite-1").await.unwrap().is_some());
+        assert_eq!(
+            store.consume_link("n-1", LinkPurpose::Login, NOW).await.unwrap(),
+            Some(ConsumedToken {
+                user_id: invited.id,
+                org_id: None
+            })
+        );
+        // Inviting again changes the role; the person can belong to several associations.
+        store
+            .invite(
+                &access,
+                &email("vol@amis.org"),
+                Role::Admin,
+                &link("n-2", 0, LinkPurpose::Login, NOW + 60),
+                &message(Some(org.id), "invite-2"),
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.authorise(invited.id, org.id).await.unwrap().unwrap().role(),
+            Role::Admin
+        );
+        let other_access = store.operator_access("autre").await.unwrap();
+        store
+            .invite(
+                &other_access,
+                &email("vol@amis.org"),
+                Role::Viewer,
+                &link("n-3", 0, LinkPurpose::Login, NOW + 60),
+                &message(Some(other.id), "invite-3"),
+                NOW,
+            )
+            .await
+            .unwrap();
+        let orgs: Vec<_> = store
+            .memberships(invited.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.org_slug, m.role))
+            .collect();
+        assert_eq!(
+            orgs,
+            [("amis".to_string(), Role::Admin), ("autre".to_string(), Role::Viewer)]
+        );
+    }
+);
 
 conformance!(an_association_always_keeps_an_owner, |store: DynStore| async move {
     let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
     let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
-    assert!(matches!(store.set_role(&access, owner.id, Role::Admin).await, Err(StoreError::LastOwner)));
-    assert!(matches!(store.remove_member(&access, owner.id).await, Err(StoreError::LastOwner)));
+    assert!(matches!(
+        store.set_role(&access, owner.id, Role::Admin).await,
+        Err(StoreError::LastOwner)
+    ));
+    assert!(matches!(
+        store.remove_member(&access, owner.id).await,
+        Err(StoreError::LastOwner)
+    ));
     let demote_by_invite = store
-        .invite(&access, &email("chair@amis.org"), Role::Viewer, &link("n", 0, LinkPurpose::Login, NOW + 60), &message(Some(org.id), "k"), NOW)
+        .invite(
+            &access,
+            &email("chair@amis.org"),
+            Role::Viewer,
+            &link("n", 0, LinkPurpose::Login, NOW + 60),
+            &message(Some(org.id), "k"),
+            NOW,
+        )
         .await;
     assert!(matches!(demote_by_invite, Err(StoreError::LastOwner)));
-    assert!(store.message_by_key("k").await.unwrap().is_none(), "nothing queued for a refused invitation");
+    assert!(
+        store.message_by_key("k").await.unwrap().is_none(),
+        "nothing queued for a refused invitation"
+    );
     let second = store
-        .invite(&access, &email("co@amis.org"), Role::Owner, &link("n2", 0, LinkPurpose::Login, NOW + 60), &message(Some(org.id), "k2"), NOW)
+        .invite(
+            &access,
+            &email("co@amis.org"),
+            Role::Owner,
+            &link("n2", 0, LinkPurpose::Login, NOW + 60),
+            &message(Some(org.id), "k2"),
+            NOW,
+        )
         .await
         .unwrap();
     store.set_role(&access, owner.id, Role::Viewer).await.unwrap();
     store.remove_member(&access, owner.id).await.unwrap();
     assert!(store.authorise(owner.id, org.id).await.unwrap().is_none());
-    assert!(matches!(store.remove_member(&access, second.id).await, Err(StoreError::LastOwner)));
+    assert!(matches!(
+        store.remove_member(&access, second.id).await,
+        Err(StoreError::LastOwner)
+    ));
 });
 
-conformance!(a_link_works_once_before_expiry_for_its_purpose, |store: DynStore| async move {
-    let user = store.upsert_user(&email("m@x.org"), NOW).await.unwrap();
-    store.issue_link(&link("a", user.id, LinkPurpose::Login, NOW + 60), None, NOW).await.unwrap();
-    assert_eq!(store.consume_link("a", LinkPurpose::PasswordReset, NOW).await.unwrap(), None);
-    assert!(store.consume_link("a", LinkPurpose::Login, NOW).await.unwrap().is_some());
-    assert_eq!(store.consume_link("a", LinkPurpose::Login, NOW).await.unwrap(), None, "second use");
-    store.issue_link(&link("b", user.id, LinkPurpose::Login, NOW + 60), Some(&message(None, "login-b")), NOW).await.unwrap();
-    assert!(store.message_by_key("login-b").await.unwrap().is_some());
-    assert_eq!(store.consume_link("b", LinkPurpose::Login, NOW + 61).await.unwrap(), None, "expired");
-    assert!(matches!(store.issue_link(&link("b", user.id, LinkPurpose::Login, NOW), None, NOW).await, Err(StoreError::Conflict(_))));
-    // Ten clicks at once: exactly one signs in.
-    store.issue_link(&link("c", user.id, LinkPurpose::Login, NOW + 60), None, NOW).await.unwrap();
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.consume_link("c", LinkPurpose::Login, NOW).await.unwrap() })
-        })
-        .collect();
-    let mut winners = 0;
-    for t in tasks {
-        winners += usize::from(t.await.unwrap().is_some());
-    }
-    assert_eq!(winners, 1);
-    assert_eq!(store.purge_expired(NOW + 61).await.unwrap(), 3);
-});
-
-conformance!(sessions_live_until_they_expire_or_sign_out, |store: DynStore| async move {
-    let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
-    let s = Session { id_hash: hash_secret("c1"), user_id: owner.id, current_org_id: None, csrf: "t".into(), created_at: NOW, expires_at: NOW + 10 };
-    store.create_session(&s).await.unwrap();
-    assert_eq!(store.session(&s.id_hash, NOW).await.unwrap(), Some(s.clone()));
-    assert_eq!(store.session(&s.id_hash, NOW + 10).await.unwrap(), None);
-    store.set_session_org(&s.id_hash, org.id).await.unwrap();
-    assert_eq!(store.session(&s.id_hash, NOW).await.unwrap().unwrap().current_org_id, Some(org.id));
-    store.delete_session(&s.id_hash).await.unwrap();
-    assert_eq!(store.session(&s.id_hash, NOW).await.unwrap(), None);
-    let s2 = Session { id_hash: hash_secret("c2"), ..s };
-    store.create_session(&s2).await.unwrap();
-    assert_eq!(store.purge_expired(NOW + 10).await.unwrap(), 1);
-});
-
-conformance!(the_outbox_delivers_once_retries_and_dead_letters, |store: DynStore| async move {
-    let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
-    let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
-    assert!(store.enqueue(&message(Some(org.id), "m1"), NOW).await.unwrap());
-    assert!(!store.enqueue(&message(Some(org.id), "m1"), NOW).await.unwrap(), "same key twice");
-    assert!(store.enqueue(&message(None, "m2"), NOW + 100).await.unwrap());
-    let claimed = store.claim(NOW, 60, 10).await.unwrap();
-    assert_eq!(claimed.len(), 1, "m2 is not due yet");
-    let m1 = &claimed[0];
-    assert_eq!((m1.idempotency_key.as_str(), m1.attempts, m1.status), ("m1", 1, OutboxStatus::Sending));
-    assert_eq!(m1.payload.subject, "Hello");
-    assert!(store.claim(NOW + 30, 60, 10).await.unwrap().is_empty(), "leased");
-    let reclaimed = store.claim(NOW + 61, 60, 10).await.unwrap();
-    assert_eq!(reclaimed.len(), 1, "a crashed worker's lease runs out");
-    assert_eq!(reclaimed[0].attempts, 2);
-    store.mark_failed(m1.id, "421 try later", Retry::After(30), NOW + 61).await.unwrap();
-    assert!(store.claim(NOW + 80, 60, 10).await.unwrap().is_empty());
-    let third = store.claim(NOW + 91, 60, 10).await.unwrap();
-    assert_eq!(third[0].last_error.as_deref(), Some("421 try later"));
-    store.mark_failed(m1.id, "550 no such user", Retry::GiveUp, NOW + 91).await.unwrap();
-    let dead = store.dead_letters(&access).await.unwrap();
-    assert_eq!((dead.len(), dead[0].last_error.as_deref()), (1, Some("550 no such user")));
-    assert_eq!(store.outbox_counts().await.unwrap(), OutboxCounts { pending: 1, sending: 0, sent: 0, dead: 1 });
-    store.retry_dead(&access, m1.id, NOW + 100).await.unwrap();
-    assert!(store.dead_letters(&access).await.unwrap().is_empty());
-    let both = store.claim(NOW + 100, 60, 10).await.unwrap();
-    assert_eq!(both.len(), 2);
-    assert_eq!(both[0].attempts, 1, "a retried dead letter starts over");
-    for m in &both {
-        store.mark_sent(m.id, NOW + 101).await.unwrap();
-    }
-    assert_eq!(store.outbox_counts().await.unwrap(), OutboxCounts { pending: 0, sending: 0, sent: 2, dead: 0 });
-    assert_eq!(store.message_by_key("m2").await.unwrap().unwrap().status, OutboxStatus::Sent);
-    assert_eq!(store.message_by_key("nope").await.unwrap(), None);
-    assert!(matches!(store.retry_dead(&access, m1.id, NOW).await, Err(StoreError::NotFound)), "not dead");
-});
-
-conformance!(concurrent_workers_never_claim_the_same_message, |store: DynStore| async move {
-    for i in 0..200 {
-        store.enqueue(&message(None, &format!("c{i}")), NOW).await.unwrap();
-    }
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                let mut mine = Vec::new();
-                loop {
-                    let batch = store.claim(NOW, 60, 7).await.unwrap();
-                    if batch.is_empty() {
-                        break mine;
-                    }
-                    mine.extend(batch.into_iter().map(|m| m.id));
-                }
+conformance!(
+    a_link_works_once_before_expiry_for_its_purpose,
+    |store: DynStore| async move {
+        let user = store.upsert_user(&email("m@x.org"), NOW).await.unwrap();
+        store
+            .issue_link(&link("a", user.id, LinkPurpose::Login, NOW + 60), None, NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.consume_link("a", LinkPurpose::PasswordReset, NOW).await.unwrap(),
+            None
+        );
+        assert!(
+            store
+                .consume_link("a", LinkPurpose::Login, NOW)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            store.consume_link("a", LinkPurpose::Login, NOW).await.unwrap(),
+            None,
+            "second use"
+        );
+        store
+            .issue_link(
+                &link("b", user.id, LinkPurpose::Login, NOW + 60),
+                Some(&message(None, "login-b")),
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert!(store.message_by_key("login-b").await.unwrap().is_some());
+        assert_eq!(
+            store.consume_link("b", LinkPurpose::Login, NOW + 61).await.unwrap(),
+            None,
+            "expired"
+        );
+        assert!(matches!(
+            store
+                .issue_link(&link("b", user.id, LinkPurpose::Login, NOW), None, NOW)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        // Ten clicks at once: exactly one signs in.
+        store
+            .issue_link(&link("c", user.id, LinkPurpose::Login, NOW + 60), None, NOW)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.consume_link("c", LinkPurpose::Login, NOW).await.unwrap() })
             })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for w in workers {
-        all.extend(w.await.unwrap());
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            winners += usize::from(t.await.unwrap().is_some());
+        }
+        assert_eq!(winners, 1);
+        assert_eq!(store.purge_expired(NOW + 61).await.unwrap(), 3);
     }
-    all.sort_unstable();
-    let before = all.len();
-    all.dedup();
-    assert_eq!((before, all.len()), (200, 200));
-    assert_eq!(store.backend() == "sqlite" || store.backend() == "postgres", true);
-    store.ping().await.unwrap();
-});
+);
+
+conformance!(
+    sessions_live_until_they_expire_or_sign_out,
+    |store: DynStore| async move {
+        let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
+        let s = Session {
+            id_hash: hash_secret("c1"),
+            user_id: owner.id,
+            current_org_id: None,
+            csrf: "t".into(),
+            created_at: NOW,
+            expires_at: NOW + 10,
+        };
+        store.create_session(&s).await.unwrap();
+        assert_eq!(store.session(&s.id_hash, NOW).await.unwrap(), Some(s.clone()));
+        assert_eq!(store.session(&s.id_hash, NOW + 10).await.unwrap(), None);
+        store.set_session_org(&s.id_hash, org.id).await.unwrap();
+        assert_eq!(
+            store.session(&s.id_hash, NOW).await.unwrap().unwrap().current_org_id,
+            Some(org.id)
+        );
+        store.delete_session(&s.id_hash).await.unwrap();
+        assert_eq!(store.session(&s.id_hash, NOW).await.unwrap(), None);
+        let s2 = Session {
+            id_hash: hash_secret("c2"),
+            ..s
+        };
+        store.create_session(&s2).await.unwrap();
+        assert_eq!(store.purge_expired(NOW + 10).await.unwrap(), 1);
+    }
+);
+
+conformance!(
+    the_outbox_delivers_once_retries_and_dead_letters,
+    |store: DynStore| async move {
+        let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        assert!(store.enqueue(&message(Some(org.id), "m1"), NOW).await.unwrap());
+        assert!(
+            !store.enqueue(&message(Some(org.id), "m1"), NOW).await.unwrap(),
+            "same key twice"
+        );
+        assert!(store.enqueue(&message(None, "m2"), NOW + 100).await.unwrap());
+        let claimed = store.claim(NOW, 60, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1, "m2 is not due yet");
+        let m1 = &claimed[0];
+        assert_eq!(
+            (m1.idempotency_key.as_str(), m1.attempts, m1.status),
+            ("m1", 1, OutboxStatus::Sending)
+        );
+        assert_eq!(m1.payload.subject, "Hello");
+        assert!(store.claim(NOW + 30, 60, 10).await.unwrap().is_empty(), "leased");
+        let reclaimed = store.claim(NOW + 61, 60, 10).await.unwrap();
+        assert_eq!(reclaimed.len(), 1, "a crashed worker's lease runs out");
+        assert_eq!(reclaimed[0].attempts, 2);
+        store
+            .mark_failed(m1.id, "421 try later", Retry::After(30), NOW + 61)
+            .await
+            .unwrap();
+        assert!(store.claim(NOW + 80, 60, 10).await.unwrap().is_empty());
+        let third = store.claim(NOW + 91, 60, 10).await.unwrap();
+        assert_eq!(third[0].last_error.as_deref(), Some("421 try later"));
+        store
+            .mark_failed(m1.id, "550 no such user", Retry::GiveUp, NOW + 91)
+            .await
+            .unwrap();
+        let dead = store.dead_letters(&access).await.unwrap();
+        assert_eq!(
+            (dead.len(), dead[0].last_error.as_deref()),
+            (1, Some("550 no such user"))
+        );
+        assert_eq!(
+            store.outbox_counts().await.unwrap(),
+            OutboxCounts {
+                pending: 1,
+                sending: 0,
+                sent: 0,
+                dead: 1
+            }
+        );
+        store.retry_dead(&access, m1.id, NOW + 100).await.unwrap();
+        assert!(store.dead_letters(&access).await.unwrap().is_empty());
+        let both = store.claim(NOW + 100, 60, 10).await.unwrap();
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[0].attempts, 1, "a retried dead letter starts over");
+        for m in &both {
+            store.mark_sent(m.id, NOW + 101).await.unwrap();
+        }
+        assert_eq!(
+            store.outbox_counts().await.unwrap(),
+            OutboxCounts {
+                pending: 0,
+                sending: 0,
+                sent: 2,
+                dead: 0
+            }
+        );
+        assert_eq!(
+            store.message_by_key("m2").await.unwrap().unwrap().status,
+            OutboxStatus::Sent
+        );
+        assert_eq!(store.message_by_key("nope").await.unwrap(), None);
+        assert!(
+            matches!(store.retry_dead(&access, m1.id, NOW).await, Err(StoreError::NotFound)),
+            "not dead"
+        );
+    }
+);
+
+conformance!(
+    concurrent_workers_never_claim_the_same_message,
+    |store: DynStore| async move {
+        for i in 0..200 {
+            store.enqueue(&message(None, &format!("c{i}")), NOW).await.unwrap();
+        }
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let batch = store.claim(NOW, 60, 7).await.unwrap();
+                        if batch.is_empty() {
+                            break mine;
+                        }
+                        mine.extend(batch.into_iter().map(|m| m.id));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await.unwrap());
+        }
+        all.sort_unstable();
+        let before = all.len();
+        all.dedup();
+        assert_eq!((before, all.len()), (200, 200));
+        store.ping().await.unwrap();
+    }
+);

@@ -36,9 +36,20 @@ pub(crate) struct LinkEmail<'a> {
 
 impl LinkEmail<'_> {
     pub(crate) fn payload(&self) -> Result<Payload, AppError> {
-        let text = LinkText { t: self.t, intro: &self.intro, link: &self.link }.render()?;
-        let html = LinkHtml { t: self.t, subject: &self.subject, intro: &self.intro, button: &self.button, link: &self.link }
-            .render()?;
+        let text = LinkText {
+            t: self.t,
+            intro: &self.intro,
+            link: &self.link,
+        }
+        .render()?;
+        let html = LinkHtml {
+            t: self.t,
+            subject: &self.subject,
+            intro: &self.intro,
+            button: &self.button,
+            link: &self.link,
+        }
+        .render()?;
         Ok(Payload {
             subject: self.subject.clone(),
             text,
@@ -82,14 +93,21 @@ mod tests {
         );
         let html = p.html.unwrap();
         assert!(html.contains("<html lang=\"fr\">"));
-        assert!(html.contains("href=\"https://relais.example/admin/auth?token=abc&#38;x=&#60;1&#62;\""), "{html}");
+        assert!(
+            html.contains("href=\"https://relais.example/admin/auth?token=abc&#38;x=&#60;1&#62;\""),
+            "{html}"
+        );
     }
 
     #[test]
     fn login_email_in_english() {
         let p = login_email(Locale::En);
         assert_eq!(p.subject, "Your Relais sign-in link");
-        assert!(p.text.starts_with("Hello,\n\nHere is your link to the staff area. It is valid for 30 minutes and works once."));
+        assert!(
+            p.text.starts_with(
+                "Hello,\n\nHere is your link to the staff area. It is valid for 30 minutes and works once."
+            )
+        );
         assert!(p.html.unwrap().contains(">Sign me in</a>"));
     }
 }

@@ -57,7 +57,10 @@ impl IntoResponse for AppError {
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "413"),
             Self::Store(StoreError::Conflict(_) | StoreError::LastOwner) => (StatusCode::CONFLICT, "400"),
             Self::SignInRequired(next) => {
-                let target = format!("/admin/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                let target = format!(
+                    "/admin/login?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
                 return Redirect::to(&target).into_response();
             }
             Self::Store(_) | Self::Internal(_) => {
@@ -67,7 +70,9 @@ impl IntoResponse for AppError {
         };
         let mut response = (status, [(header::CACHE_CONTROL, "no-store")]).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
         }
         response.extensions_mut().insert(ErrorPage { kind });
         response
@@ -97,13 +102,21 @@ pub(crate) async fn error_pages(
     let locale = crate::extract::Lang::from_parts(&parts).resolve();
     let path = parts.uri.path().to_owned();
     let mut response = next.run(axum::extract::Request::from_parts(parts, body)).await;
-    let Some(page) = response.extensions_mut().remove::<ErrorPage>() else { return response };
+    let Some(page) = response.extensions_mut().remove::<ErrorPage>() else {
+        return response;
+    };
     let t = state.tr(locale);
     let (title, text) = match page.kind {
         "csrf" => (t.get("error-title-403"), t.get("error-text-csrf")),
-        code => (t.get(&format!("error-title-{code}")), t.get(&format!("error-text-{code}"))),
+        code => (
+            t.get(&format!("error-title-{code}")),
+            t.get(&format!("error-text-{code}")),
+        ),
     };
-    let template = ErrorTemplate { c: crate::render::Chrome::new(t, title, &path), text };
+    let template = ErrorTemplate {
+        c: crate::render::Chrome::new(t, title, &path),
+        text,
+    };
     match askama::Template::render(&template) {
         Ok(html) => {
             let status = response.status();

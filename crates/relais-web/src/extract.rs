@@ -3,8 +3,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use relais_core::Locale;
 
@@ -75,8 +75,15 @@ fn client_ip(peer: IpAddr, parts: &Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
     if !is_trusted(&peer) {
         return peer;
     }
-    let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|h| h.trim().parse().ok()).collect();
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded
+        .flat_map(|v| v.split(','))
+        .filter_map(|h| h.trim().parse().ok())
+        .collect();
     // Walk from the nearest hop back; the first address that is not one of our
     // proxies is the client. Hops further left could be forged by the client.
     hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
@@ -87,7 +94,11 @@ mod tests {
     use super::*;
 
     fn parts(xff: &str) -> Parts {
-        let (parts, ()) = axum::http::Request::builder().header("x-forwarded-for", xff).body(()).unwrap().into_parts();
+        let (parts, ()) = axum::http::Request::builder()
+            .header("x-forwarded-for", xff)
+            .body(())
+            .unwrap()
+            .into_parts();
         parts
     }
 

@@ -36,7 +36,9 @@ impl Catalogues {
     }
 
     fn format(&self, locale: Locale, id: &str, args: Option<&FluentArgs<'_>>) -> String {
-        let Some(bundle) = self.bundles.get(&locale) else { return id.to_owned() };
+        let Some(bundle) = self.bundles.get(&locale) else {
+            return id.to_owned();
+        };
         let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
             tracing::warn!(id, locale = locale.code(), "missing translation");
             return id.to_owned();
@@ -114,7 +116,10 @@ mod tests {
         en.sort();
         let only_fr: Vec<_> = fr.iter().filter(|id| !en.contains(id)).collect();
         let only_en: Vec<_> = en.iter().filter(|id| !fr.contains(id)).collect();
-        assert!(only_fr.is_empty() && only_en.is_empty(), "only in fr: {only_fr:?}; only in en: {only_en:?}");
+        assert!(
+            only_fr.is_empty() && only_en.is_empty(),
+            "only in fr: {only_fr:?}; only in en: {only_en:?}"
+        );
         assert!(fr.len() > 50);
     }
 

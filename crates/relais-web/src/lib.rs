@@ -64,7 +64,12 @@ pub type Shared = Arc<AppState>;
 
 impl AppState {
     /// Builds the state; `worker_stats` are exported on `/metrics` when a worker runs here.
-    pub fn new(store: DynStore, signer: LinkSigner, config: WebConfig, worker_stats: Option<Arc<WorkerStats>>) -> Shared {
+    pub fn new(
+        store: DynStore,
+        signer: LinkSigner,
+        config: WebConfig,
+        worker_stats: Option<Arc<WorkerStats>>,
+    ) -> Shared {
         Arc::new(Self {
             store,
             signer,

@@ -68,7 +68,10 @@ mod tests {
             let other_ip: IpAddr = format!("192.0.2.{}", i + 10).parse().unwrap();
             assert!(limits.sign_in(other_ip, Some("m@x.org")).is_ok());
         }
-        assert!(matches!(limits.sign_in(ip, Some("m@x.org")), Err(AppError::RateLimited)));
+        assert!(matches!(
+            limits.sign_in(ip, Some("m@x.org")),
+            Err(AppError::RateLimited)
+        ));
         assert!(limits.sign_in(ip, Some("other@x.org")).is_ok());
     }
 

@@ -30,8 +30,13 @@ pub(crate) fn normalise(bytes: &[u8]) -> Result<Vec<u8>, LogoError> {
     if bytes.len() > MAX_BYTES {
         return Err(LogoError::TooLarge);
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| LogoError::Unreadable)?;
-    if !matches!(reader.format(), Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif)) {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| LogoError::Unreadable)?;
+    if !matches!(
+        reader.format(),
+        Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif)
+    ) {
         return Err(LogoError::Unreadable);
     }
     let mut limits = image::Limits::default();
@@ -40,9 +45,15 @@ pub(crate) fn normalise(bytes: &[u8]) -> Result<Vec<u8>, LogoError> {
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
     let image = reader.decode().map_err(|_| LogoError::Unreadable)?;
-    let fitted = if image.width() > BOX || image.height() > BOX { image.resize(BOX, BOX, image::imageops::FilterType::Lanczos3) } else { image };
+    let fitted = if image.width() > BOX || image.height() > BOX {
+        image.resize(BOX, BOX, image::imageops::FilterType::Lanczos3)
+    } else {
+        image
+    };
     let mut out = Vec::new();
-    fitted.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).map_err(|_| LogoError::Unreadable)?;
+    fitted
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|_| LogoError::Unreadable)?;
     Ok(out)
 }
 
@@ -96,7 +107,10 @@ mod tests {
 
     #[test]
     fn non_images_and_huge_files_are_refused() {
-        assert_eq!(normalise(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), Err(LogoError::Unreadable));
+        assert_eq!(
+            normalise(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            Err(LogoError::Unreadable)
+        );
         assert_eq!(normalise(b"hello"), Err(LogoError::Unreadable));
         assert_eq!(normalise(&vec![0u8; MAX_BYTES + 1]), Err(LogoError::TooLarge));
     }

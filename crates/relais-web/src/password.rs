@@ -1,9 +1,9 @@
 //! argon2id hashing of staff passwords, off the async threads (each hash costs
 //! tens of milliseconds of CPU by design).
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 use crate::AppError;
 
@@ -11,7 +11,9 @@ use crate::AppError;
 pub(crate) async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
     })
     .await
     .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
@@ -27,7 +29,8 @@ pub(crate) async fn verify(password: String, stored: Option<String>) -> Result<b
     tokio::task::spawn_blocking(move || {
         let has_hash = stored.is_some();
         let phc = stored.unwrap_or_else(|| DECOY.to_owned());
-        let ok = PasswordHash::new(&phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+        let ok =
+            PasswordHash::new(&phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
         ok && has_hash
     })
     .await

@@ -59,7 +59,11 @@ impl Nav {
             orgs: staff
                 .memberships
                 .iter()
-                .map(|m| OrgChoice { id: m.org_id, name: m.org_name.clone(), selected: Some(m.org_id) == current })
+                .map(|m| OrgChoice {
+                    id: m.org_id,
+                    name: m.org_name.clone(),
+                    selected: Some(m.org_id) == current,
+                })
                 .collect(),
         }
     }
@@ -79,7 +83,14 @@ pub(crate) struct Chrome {
 
 impl Chrome {
     pub(crate) fn new(t: Tr, title: String, path: &str) -> Self {
-        Self { t, title, path: path.to_owned(), brand: None, nav: None, notice: None }
+        Self {
+            t,
+            title,
+            path: path.to_owned(),
+            brand: None,
+            nav: None,
+            notice: None,
+        }
     }
 
     /// The language switch's target for `code`.
@@ -139,7 +150,11 @@ pub(crate) fn page<T: Template>(template: &T) -> Result<Response, AppError> {
 
 /// Renders a refused form again: 422 with the page, fields as typed.
 pub(crate) fn refused<T: Template>(template: &T) -> Result<Response, AppError> {
-    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, [(header::CACHE_CONTROL, "no-store")], Html(template.render()?))
+    Ok((
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(template.render()?),
+    )
         .into_response())
 }
 

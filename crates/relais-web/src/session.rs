@@ -38,7 +38,11 @@ impl Staff {
 
     /// Checks the CSRF token a back-office form sent back.
     pub(crate) fn check_csrf(&self, token: &str) -> Result<(), AppError> {
-        if constant_time_eq(token, &self.session.csrf) { Ok(()) } else { Err(AppError::Csrf) }
+        if constant_time_eq(token, &self.session.csrf) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
     }
 
     /// Whether the current role allows `permission` (for showing links).
@@ -54,15 +58,23 @@ impl FromRequestParts<Shared> for Staff {
         let back_here = || {
             let next = parts.uri.path_and_query().map_or("/admin", |p| p.as_str());
             // Only come back to a page we can GET; after a POST go to the dashboard.
-            AppError::SignInRequired(if parts.method == axum::http::Method::GET { next.to_owned() } else { "/admin".into() })
+            AppError::SignInRequired(if parts.method == axum::http::Method::GET {
+                next.to_owned()
+            } else {
+                "/admin".into()
+            })
         };
         let jar = CookieJar::from_headers(&parts.headers);
-        let Some(cookie) = jar.get(SESSION_COOKIE) else { return Err(back_here()) };
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Err(back_here());
+        };
         let now = crate::now();
         let Some(session) = state.store.session(&hash_secret(cookie.value()), now).await? else {
             return Err(back_here());
         };
-        let Some(user) = state.store.user(session.user_id).await? else { return Err(back_here()) };
+        let Some(user) = state.store.user(session.user_id).await? else {
+            return Err(back_here());
+        };
         let memberships = state.store.memberships(user.id).await?;
         let mut access = None;
         if let Some(org_id) = session.current_org_id {
@@ -74,12 +86,21 @@ impl FromRequestParts<Shared> for Staff {
             access = state.store.authorise(user.id, first.org_id).await?;
             state.store.set_session_org(&session.id_hash, first.org_id).await?;
         }
-        Ok(Self { user, session, access, memberships })
+        Ok(Self {
+            user,
+            session,
+            access,
+            memberships,
+        })
     }
 }
 
 /// Opens a session for `user_id` and returns the cookie to set.
-pub(crate) async fn open_session(state: &AppState, user_id: i64, org_id: Option<i64>) -> Result<Cookie<'static>, AppError> {
+pub(crate) async fn open_session(
+    state: &AppState,
+    user_id: i64,
+    org_id: Option<i64>,
+) -> Result<Cookie<'static>, AppError> {
     let secret = random_token();
     let now = crate::now();
     let session = Session {

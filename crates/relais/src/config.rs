@@ -10,7 +10,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "relais", version, about = "Relais: self-hosted mobilisation platform for associations")]
+#[command(
+    name = "relais",
+    version,
+    about = "Relais: self-hosted mobilisation platform for associations"
+)]
 pub struct Cli {
     /// Settings shared by every command.
     #[command(flatten)]
@@ -100,8 +104,14 @@ pub enum OrgCommand {
 }
 
 fn parse_database_url(s: &str) -> Result<SecretString, String> {
-    let ok = ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| s.starts_with(p));
-    if ok { Ok(SecretString::from(s.to_owned())) } else { Err("expected sqlite://… or postgres://…".into()) }
+    let ok = ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| s.starts_with(p));
+    if ok {
+        Ok(SecretString::from(s.to_owned()))
+    } else {
+        Err("expected sqlite://… or postgres://…".into())
+    }
 }
 
 fn parse_base_url(s: &str) -> Result<url::Url, String> {
@@ -128,8 +138,16 @@ fn parse_http_url(s: &str) -> Result<SecretString, String> {
 /// hours: `RELAIS_DATABSE_URL` would silently fall back to SQLite).
 pub fn unknown_env_settings() -> Vec<String> {
     const KNOWN: &[&str] = &[
-        "RELAIS_DATA", "RELAIS_LISTEN", "RELAIS_DATABASE_URL", "RELAIS_BASE_URL", "RELAIS_TRUSTED_PROXIES",
-        "RELAIS_SMTP_URL", "RELAIS_SMS_URL", "RELAIS_EMAIL_FROM", "RELAIS_LOG", "RELAIS_LOG_FORMAT",
+        "RELAIS_DATA",
+        "RELAIS_LISTEN",
+        "RELAIS_DATABASE_URL",
+        "RELAIS_BASE_URL",
+        "RELAIS_TRUSTED_PROXIES",
+        "RELAIS_SMTP_URL",
+        "RELAIS_SMS_URL",
+        "RELAIS_EMAIL_FROM",
+        "RELAIS_LOG",
+        "RELAIS_LOG_FORMAT",
     ];
     std::env::vars()
         .map(|(k, _)| k)
@@ -142,9 +160,9 @@ pub fn unknown_env_settings() -> Vec<String> {
 impl Settings {
     /// The database URL to use.
     pub fn database_url(&self) -> SecretString {
-        self.database_url.clone().unwrap_or_else(|| {
-            SecretString::from(format!("sqlite://{}", self.data.join("relais.db").display()))
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| SecretString::from(format!("sqlite://{}", self.data.join("relais.db").display())))
     }
 
     /// Whether the database is the data folder's SQLite file (which takes the folder lock).
@@ -155,8 +173,16 @@ impl Settings {
     /// The public URL.
     pub fn base_url(&self) -> url::Url {
         self.base_url.clone().unwrap_or_else(|| {
-            let host = if self.listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { self.listen.ip().to_string() };
-            let host = if self.listen.is_ipv6() && !self.listen.ip().is_unspecified() { format!("[{host}]") } else { host };
+            let host = if self.listen.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                self.listen.ip().to_string()
+            };
+            let host = if self.listen.is_ipv6() && !self.listen.ip().is_unspecified() {
+                format!("[{host}]")
+            } else {
+                host
+            };
             url::Url::parse(&format!("http://{host}:{}/", self.listen.port())).unwrap_or_else(|_| {
                 // A SocketAddr always formats into a valid URL authority.
                 url::Url::parse("http://127.0.0.1:8080/").unwrap_or_else(|_| unreachable!())

@@ -66,7 +66,9 @@ pub fn secret(dir: &Path) -> Result<Vec<u8>, DataDirError> {
         // Someone (us earlier, or a concurrent `relais` process) made it: read it.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let mut text = String::new();
-            File::open(&path).and_then(|mut f| f.read_to_string(&mut text)).map_err(io)?;
+            File::open(&path)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .map_err(io)?;
             let bytes = hex::decode(text.trim()).map_err(|_| DataDirError::BadSecret(path.clone()))?;
             if bytes.len() < 32 {
                 return Err(DataDirError::BadSecret(path));
@@ -90,7 +92,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -18,8 +18,14 @@ pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
     }
     let now = jiff::Timestamp::now().as_second();
     // These literals are valid; parse failures here would be a bug caught by tests.
-    let (Ok(slug), Ok(owner)) = (Slug::parse(SLUG), Email::parse(OWNER)) else { return Ok(None) };
-    let org = NewOrg { slug, name: "Les Amis du Puits".into(), contact_email: owner.clone() };
+    let (Ok(slug), Ok(owner)) = (Slug::parse(SLUG), Email::parse(OWNER)) else {
+        return Ok(None);
+    };
+    let org = NewOrg {
+        slug,
+        name: "Les Amis du Puits".into(),
+        contact_email: owner.clone(),
+    };
     let (org, user) = store.create_org(&org, &owner, now).await?;
     let settings = SettingsInput {
         name: "Les Amis du Puits".into(),

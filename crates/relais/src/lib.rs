@@ -64,12 +64,22 @@ fn deliverer(settings: &Settings) -> Result<Arc<Deliverer>, RunError> {
         sms_url: settings.sms_url.as_ref().map(|s| s.expose_secret().to_owned()),
         from_address: settings.email_from(),
     };
-    Deliverer::new(&config).map(Arc::new).map_err(|e| RunError::Usage(e.to_string()))
+    Deliverer::new(&config)
+        .map(Arc::new)
+        .map_err(|e| RunError::Usage(e.to_string()))
 }
 
-fn app_state(settings: &Settings, store: DynStore, stats: Option<Arc<relais_messaging::WorkerStats>>) -> Result<Arc<AppState>, RunError> {
+fn app_state(
+    settings: &Settings,
+    store: DynStore,
+    stats: Option<Arc<relais_messaging::WorkerStats>>,
+) -> Result<Arc<AppState>, RunError> {
     let secret = datadir::secret(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?;
-    let web = WebConfig { base_url: settings.base_url(), data_dir: settings.data.clone(), trusted_proxies: settings.trusted_proxies.clone() };
+    let web = WebConfig {
+        base_url: settings.base_url(),
+        data_dir: settings.data.clone(),
+        trusted_proxies: settings.trusted_proxies.clone(),
+    };
     Ok(AppState::new(store, LinkSigner::new(secret), web, stats))
 }
 
@@ -85,7 +95,11 @@ pub async fn launch(
     datadir::ensure(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?;
     // Two servers on one SQLite folder would fight over the write lock and each
     // believe it is alone; PostgreSQL installations may run many.
-    let _lock = if settings.uses_sqlite() { Some(datadir::lock(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?) } else { None };
+    let _lock = if settings.uses_sqlite() {
+        Some(datadir::lock(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?)
+    } else {
+        None
+    };
     let store = open_store(&settings).await?;
     let deliverer = deliverer(&settings)?;
     let worker = options.worker.then(|| Worker::new(store.clone(), deliverer.clone()));
@@ -94,11 +108,24 @@ pub async fn launch(
     if options.demo
         && let Some((user_id, org_id)) = demo::seed(&store).await.map_err(|e| RunError::Runtime(e.to_string()))?
     {
-        let link = state.login_link(user_id, Some(org_id)).await.map_err(|e| RunError::Runtime(e.to_string()))?;
-        println!("Demo association \"{}\" created at {}o/{}", demo::SLUG, settings.base_url(), demo::SLUG);
+        let link = state
+            .login_link(user_id, Some(org_id))
+            .await
+            .map_err(|e| RunError::Runtime(e.to_string()))?;
+        println!(
+            "Demo association \"{}\" created at {}o/{}",
+            demo::SLUG,
+            settings.base_url(),
+            demo::SLUG
+        );
         println!("One-time staff login link (valid 30 minutes): {link}");
     }
-    if store.list_orgs().await.map_err(|e| RunError::Runtime(e.to_string()))?.is_empty() {
+    if store
+        .list_orgs()
+        .await
+        .map_err(|e| RunError::Runtime(e.to_string()))?
+        .is_empty()
+    {
         println!("No association yet: create one with `relais org create SLUG --name NAME --admin EMAIL`.");
     }
 
@@ -121,7 +148,11 @@ pub async fn launch(
 }
 
 /// `relais worker`: delivers until `shutdown` (or once, with `once`).
-pub async fn run_worker(settings: &Settings, once: bool, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+pub async fn run_worker(
+    settings: &Settings,
+    once: bool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
     let store = open_store(settings).await?;
     let worker = Worker::new(store.clone(), deliverer(settings)?);
     if once {
@@ -147,14 +178,23 @@ pub async fn create_org(settings: &Settings, slug: &str, name: &str, admin: &str
         return Err(RunError::Usage("--name must not be empty".into()));
     }
     let store = open_store(settings).await?;
-    let new = relais_store::NewOrg { slug: slug.clone(), name: name.to_owned(), contact_email: admin.clone() };
+    let new = relais_store::NewOrg {
+        slug: slug.clone(),
+        name: name.to_owned(),
+        contact_email: admin.clone(),
+    };
     let now = jiff::Timestamp::now().as_second();
     let (org, user) = store.create_org(&new, &admin, now).await.map_err(|e| match e {
-        relais_store::StoreError::Conflict(_) => RunError::Usage(format!("an association with the slug {slug:?} already exists")),
+        relais_store::StoreError::Conflict(_) => {
+            RunError::Usage(format!("an association with the slug {slug:?} already exists"))
+        }
         other => RunError::Runtime(other.to_string()),
     })?;
     let state = app_state(settings, store.clone(), None)?;
-    let link = state.login_link(user.id, Some(org.id)).await.map_err(|e| RunError::Runtime(e.to_string()))?;
+    let link = state
+        .login_link(user.id, Some(org.id))
+        .await
+        .map_err(|e| RunError::Runtime(e.to_string()))?;
     store.close().await;
     Ok(link)
 }

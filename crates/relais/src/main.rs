@@ -11,14 +11,23 @@ use relais::{RunError, ServeOptions};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => {
             // clap's message is several lines; the first names the setting and the problem.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid usage").trim_start_matches("error: ");
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("invalid usage")
+                .trim_start_matches("error: ");
             eprintln!("relais: {first} (see relais --help)");
             return ExitCode::from(2);
         }
@@ -52,7 +61,10 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             let listener = tokio::net::TcpListener::bind(settings.listen)
                 .await
                 .map_err(|e| RunError::Runtime(format!("cannot listen on {}: {e}", settings.listen)))?;
-            let options = ServeOptions { demo, worker: !no_worker };
+            let options = ServeOptions {
+                demo,
+                worker: !no_worker,
+            };
             relais::launch(listener, settings, options, relais::shutdown_signal()).await
         }
         Command::Worker { once } => relais::run_worker(&settings, once, relais::shutdown_signal()).await,
@@ -62,7 +74,9 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             store.close().await;
             Ok(())
         }
-        Command::Org { command: OrgCommand::Create { slug, name, admin } } => {
+        Command::Org {
+            command: OrgCommand::Create { slug, name, admin },
+        } => {
             let link = relais::create_org(&settings, &slug, &name, &admin).await?;
             println!("Association {slug:?} created.");
             println!("One-time staff login link for {admin} (valid 30 minutes): {link}");
@@ -72,8 +86,11 @@ async fn run(cli: Cli) -> Result<(), RunError> {
 }
 
 fn init_logging(settings: &relais::Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.log_format == "json" {
         builder.json().init();
     } else {

@@ -22,19 +22,48 @@ struct AccountTemplate {
     memberships: Vec<(String, String)>,
 }
 
-async fn account_template(state: &Shared, staff: &Staff, lang: Lang, errors: Errors, done: &Done) -> Result<AccountTemplate, AppError> {
+async fn account_template(
+    state: &Shared,
+    staff: &Staff,
+    lang: Lang,
+    errors: Errors,
+    done: &Done,
+) -> Result<AccountTemplate, AppError> {
     let org = match &staff.access {
         Some(a) => Some(state.store.org(a).await?),
         None => None,
     };
-    let mut c = admin_chrome(state, staff, org.as_ref(), lang, "account-title", "/admin/account", "account");
+    let mut c = admin_chrome(
+        state,
+        staff,
+        org.as_ref(),
+        lang,
+        "account-title",
+        "/admin/account",
+        "account",
+    );
     c.notice = done.notice(&c.t);
-    let memberships = staff.memberships.iter().map(|m| (m.org_name.clone(), c.t.get(&format!("role-{}", m.role.as_str())))).collect();
-    Ok(AccountTemplate { c, errors, csrf: staff.session.csrf.clone(), email: staff.user.email.clone(), memberships })
+    let memberships = staff
+        .memberships
+        .iter()
+        .map(|m| (m.org_name.clone(), c.t.get(&format!("role-{}", m.role.as_str()))))
+        .collect();
+    Ok(AccountTemplate {
+        c,
+        errors,
+        csrf: staff.session.csrf.clone(),
+        email: staff.user.email.clone(),
+        memberships,
+    })
 }
 
 /// `GET /admin/account`.
-pub(crate) async fn show(State(state): State<Shared>, staff: Staff, lang: Lang, Query(done): Query<Done>) -> Result<Response, AppError> {
+pub(crate) async fn show(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
     page(&account_template(&state, &staff, lang, Errors::default(), &done).await?)
 }
 
@@ -47,7 +76,13 @@ pub(crate) struct PasswordForm {
 }
 
 /// `POST /admin/account/password`: sets a password, signs out every other session.
-pub(crate) async fn set_password(State(state): State<Shared>, staff: Staff, lang: Lang, jar: CookieJar, Form(form): Form<PasswordForm>) -> Result<Response, AppError> {
+pub(crate) async fn set_password(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     let t = state.tr(lang.resolve());
     if let Some(errors) = crate::routes::auth::password_errors(&t, &form.password) {

@@ -41,7 +41,15 @@ impl Done {
 
 /// The chrome of a back-office page: the staff member's language, navigation, and
 /// the current association's branding.
-pub(crate) fn admin_chrome(state: &Shared, staff: &Staff, org: Option<&Org>, lang: crate::extract::Lang, title: &str, path: &str, active: &'static str) -> Chrome {
+pub(crate) fn admin_chrome(
+    state: &Shared,
+    staff: &Staff,
+    org: Option<&Org>,
+    lang: crate::extract::Lang,
+    title: &str,
+    path: &str,
+    active: &'static str,
+) -> Chrome {
     let default = org.map(Org::locale).unwrap_or_default();
     let t = state.tr(lang.or(default));
     let mut c = Chrome::new(t.clone(), t.get(title), path);
@@ -61,7 +69,12 @@ struct DashboardTemplate {
 }
 
 /// `GET /admin`.
-pub(crate) async fn dashboard(State(state): State<Shared>, staff: Staff, lang: crate::extract::Lang, Query(done): Query<Done>) -> Result<Response, AppError> {
+pub(crate) async fn dashboard(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: crate::extract::Lang,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
     let org = match &staff.access {
         Some(access) => Some(state.store.org(access).await?),
         None => None,
@@ -70,10 +83,28 @@ pub(crate) async fn dashboard(State(state): State<Shared>, staff: Staff, lang: c
         Some(access) if access.allows(Permission::ManageSettings) => state.store.dead_letters(access).await?.len(),
         _ => 0,
     };
-    let mut c = admin_chrome(&state, &staff, org.as_ref(), lang, "dashboard-title", "/admin", "dashboard");
+    let mut c = admin_chrome(
+        &state,
+        &staff,
+        org.as_ref(),
+        lang,
+        "dashboard-title",
+        "/admin",
+        "dashboard",
+    );
     c.notice = done.notice(&c.t);
-    let role_label = staff.access.as_ref().map(|a| c.t.get(&format!("role-{}", a.role().as_str()))).unwrap_or_default();
-    page(&DashboardTemplate { c, email: staff.user.email.clone(), org, role_label, dead_letters })
+    let role_label = staff
+        .access
+        .as_ref()
+        .map(|a| c.t.get(&format!("role-{}", a.role().as_str())))
+        .unwrap_or_default();
+    page(&DashboardTemplate {
+        c,
+        email: staff.user.email.clone(),
+        org,
+        role_label,
+        dead_letters,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -84,10 +115,18 @@ pub(crate) struct SwitchForm {
 }
 
 /// `POST /admin/switch`: works on another association the person belongs to.
-pub(crate) async fn switch_org(State(state): State<Shared>, staff: Staff, Form(form): Form<SwitchForm>) -> Result<Response, AppError> {
+pub(crate) async fn switch_org(
+    State(state): State<Shared>,
+    staff: Staff,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     // The tenancy guard decides: a forged org_id of another association fails here.
-    state.store.authorise(staff.user.id, form.org_id).await?.ok_or(AppError::Forbidden)?;
+    state
+        .store
+        .authorise(staff.user.id, form.org_id)
+        .await?
+        .ok_or(AppError::Forbidden)?;
     state.store.set_session_org(&staff.session.id_hash, form.org_id).await?;
     Ok(Redirect::to("/admin").into_response())
 }
@@ -111,7 +150,12 @@ struct OutboxTemplate {
 }
 
 /// `GET /admin/outbox`: dead letters with their last error.
-pub(crate) async fn outbox(State(state): State<Shared>, staff: Staff, lang: crate::extract::Lang, Query(done): Query<Done>) -> Result<Response, AppError> {
+pub(crate) async fn outbox(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: crate::extract::Lang,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
     let access = staff.require(Permission::ManageSettings)?;
     let org = state.store.org(access).await?;
     let rows = state
@@ -132,9 +176,21 @@ pub(crate) async fn outbox(State(state): State<Shared>, staff: Staff, lang: crat
             error: m.last_error.unwrap_or_default(),
         })
         .collect();
-    let mut c = admin_chrome(&state, &staff, Some(&org), lang, "outbox-title", "/admin/outbox", "outbox");
+    let mut c = admin_chrome(
+        &state,
+        &staff,
+        Some(&org),
+        lang,
+        "outbox-title",
+        "/admin/outbox",
+        "outbox",
+    );
     c.notice = done.notice(&c.t);
-    page(&OutboxTemplate { c, csrf: staff.session.csrf.clone(), rows })
+    page(&OutboxTemplate {
+        c,
+        csrf: staff.session.csrf.clone(),
+        rows,
+    })
 }
 
 /// `POST /admin/outbox/{id}/retry`.

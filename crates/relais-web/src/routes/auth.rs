@@ -70,8 +70,22 @@ pub(crate) fn link_message(
     let t = state.tr(locale);
     let (subject, intro, button) = content(&t);
     let (org_id, from_name) = org.map_or((None, None), |(id, name)| (Some(id), Some(name)));
-    let payload = LinkEmail { t: &t, subject, intro, button, link, from_name }.payload()?;
-    Ok(NewMessage { org_id, channel: Channel::Email, recipient: to.to_owned(), payload, idempotency_key: key })
+    let payload = LinkEmail {
+        t: &t,
+        subject,
+        intro,
+        button,
+        link,
+        from_name,
+    }
+    .payload()?;
+    Ok(NewMessage {
+        org_id,
+        channel: Channel::Email,
+        recipient: to.to_owned(),
+        payload,
+        idempotency_key: key,
+    })
 }
 
 /// Issues a one-time sign-in link; e-mails it when `send_to` is given.
@@ -94,13 +108,23 @@ pub(crate) async fn issue_login_link(
             format!("login:{nonce}"),
             None,
             |t| {
-                (t.get("email-login-subject"), t.arg("email-login-intro", "minutes", &LOGIN_MINUTES.to_string()), t.get("email-login-button"))
+                (
+                    t.get("email-login-subject"),
+                    t.arg("email-login-intro", "minutes", &LOGIN_MINUTES.to_string()),
+                    t.get("email-login-button"),
+                )
             },
             link.clone(),
         )?),
         None => None,
     };
-    let record = NewLoginToken { nonce, user_id, purpose: LinkPurpose::Login, org_id, expires_at };
+    let record = NewLoginToken {
+        nonce,
+        user_id,
+        purpose: LinkPurpose::Login,
+        org_id,
+        expires_at,
+    };
     state.store.issue_link(&record, message.as_ref(), now).await?;
     Ok(link)
 }
@@ -113,13 +137,28 @@ pub(crate) struct LoginQuery {
 
 fn login_form(state: &AppState, locale: Locale, errors: Errors, email: String, next: String) -> LoginTemplate {
     let t = state.tr(locale);
-    LoginTemplate { c: Chrome::new(t.clone(), t.get("login-title"), "/admin/login"), errors, email, next }
+    LoginTemplate {
+        c: Chrome::new(t.clone(), t.get("login-title"), "/admin/login"),
+        errors,
+        email,
+        next,
+    }
 }
 
 /// `GET /admin/login`.
-pub(crate) async fn login_page(State(state): State<Shared>, lang: Lang, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
+pub(crate) async fn login_page(
+    State(state): State<Shared>,
+    lang: Lang,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
     let next = safe_next(q.next.as_deref(), "/admin");
-    page(&login_form(&state, lang.resolve(), Errors::default(), String::new(), next))
+    page(&login_form(
+        &state,
+        lang.resolve(),
+        Errors::default(),
+        String::new(),
+        next,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -130,7 +169,13 @@ pub(crate) struct LinkRequest {
     next: String,
 }
 
-fn message_page(state: &AppState, locale: Locale, title: &str, text: String, new_link_action: Option<&'static str>) -> MessageTemplate {
+fn message_page(
+    state: &AppState,
+    locale: Locale,
+    title: &str,
+    text: String,
+    new_link_action: Option<&'static str>,
+) -> MessageTemplate {
     let t = state.tr(locale);
     MessageTemplate {
         c: Chrome::new(t.clone(), t.get(title), "/admin/login"),
@@ -153,7 +198,13 @@ pub(crate) async fn send_login_link(
         Err(_) => {
             let t = state.tr(locale);
             let errors = Errors::one("email", t.get("err-email"));
-            return refused(&login_form(&state, locale, errors, form.email, safe_next(Some(&form.next), "/admin")));
+            return refused(&login_form(
+                &state,
+                locale,
+                errors,
+                form.email,
+                safe_next(Some(&form.next), "/admin"),
+            ));
         }
     };
     state.limits.sign_in(ip, Some(email.as_str()))?;
@@ -214,7 +265,12 @@ pub(crate) struct TokenQuery {
     token: String,
 }
 
-fn link_problem(state: &AppState, locale: Locale, error: &TokenError, action: &'static str) -> Result<Response, AppError> {
+fn link_problem(
+    state: &AppState,
+    locale: Locale,
+    error: &TokenError,
+    action: &'static str,
+) -> Result<Response, AppError> {
     let t = state.tr(locale);
     let (title, text) = match error {
         TokenError::Expired => ("link-expired-title", t.get("link-expired-text")),
@@ -237,11 +293,18 @@ pub(crate) async fn consume_login_link(
         Ok(c) => c,
         Err(e) => return link_problem(&state, locale, &e, "/admin/login"),
     };
-    let Some(used) = state.store.consume_link(&claims.subject, LinkPurpose::Login, now).await? else {
+    let Some(used) = state
+        .store
+        .consume_link(&claims.subject, LinkPurpose::Login, now)
+        .await?
+    else {
         return link_problem(&state, locale, &TokenError::Invalid, "/admin/login");
     };
     if let Some(old) = jar.get(SESSION_COOKIE) {
-        state.store.delete_session(&relais_store::hash_secret(old.value())).await?;
+        state
+            .store
+            .delete_session(&relais_store::hash_secret(old.value()))
+            .await?;
     }
     let cookie = open_session(&state, used.user_id, used.org_id).await?;
     Ok((jar.add(cookie), Redirect::to("/admin")).into_response())
@@ -254,7 +317,12 @@ pub(crate) struct CsrfForm {
 }
 
 /// `POST /admin/logout`.
-pub(crate) async fn logout(State(state): State<Shared>, staff: Staff, jar: CookieJar, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
+pub(crate) async fn logout(
+    State(state): State<Shared>,
+    staff: Staff,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     state.store.delete_session(&staff.session.id_hash).await?;
     let expired = session_cookie(&state, String::new(), 0);
@@ -265,7 +333,11 @@ pub(crate) async fn logout(State(state): State<Shared>, staff: Staff, jar: Cooki
 pub(crate) async fn forgot_page(State(state): State<Shared>, lang: Lang) -> Result<Response, AppError> {
     let t = state.tr(lang.resolve());
     let c = Chrome::new(t.clone(), t.get("reset-title"), "/admin/password/forgot");
-    page(&ResetRequestTemplate { c, errors: Errors::default(), email: String::new() })
+    page(&ResetRequestTemplate {
+        c,
+        errors: Errors::default(),
+        email: String::new(),
+    })
 }
 
 /// `POST /admin/password/forgot`: e-mails a reset link.
@@ -279,20 +351,44 @@ pub(crate) async fn send_reset_link(
     let t = state.tr(locale);
     let Ok(email) = Email::parse(&form.email) else {
         let c = Chrome::new(t.clone(), t.get("reset-title"), "/admin/password/forgot");
-        return refused(&ResetRequestTemplate { c, errors: Errors::one("email", t.get("err-email")), email: form.email });
+        return refused(&ResetRequestTemplate {
+            c,
+            errors: Errors::one("email", t.get("err-email")),
+            email: form.email,
+        });
     };
     state.limits.sign_in(ip, Some(email.as_str()))?;
     if let Some(user) = state.store.user_by_email(&email).await? {
         let now = crate::now();
         let nonce = random_token();
         let expires_at = now + LOGIN_MINUTES * 60;
-        let token = state.signer.sign(LinkPurpose::PasswordReset.as_str(), &nonce, expires_at);
+        let token = state
+            .signer
+            .sign(LinkPurpose::PasswordReset.as_str(), &nonce, expires_at);
         let link = state.config.link(&format!("/admin/password/reset?token={token}"));
         let minutes = LOGIN_MINUTES.to_string();
-        let message = link_message(&state, email.as_str(), locale, format!("reset:{nonce}"), None, |t| {
-            (t.get("email-reset-subject"), t.arg("email-reset-intro", "minutes", &minutes), t.get("email-reset-button"))
-        }, link)?;
-        let record = NewLoginToken { nonce, user_id: user.id, purpose: LinkPurpose::PasswordReset, org_id: None, expires_at };
+        let message = link_message(
+            &state,
+            email.as_str(),
+            locale,
+            format!("reset:{nonce}"),
+            None,
+            |t| {
+                (
+                    t.get("email-reset-subject"),
+                    t.arg("email-reset-intro", "minutes", &minutes),
+                    t.get("email-reset-button"),
+                )
+            },
+            link,
+        )?;
+        let record = NewLoginToken {
+            nonce,
+            user_id: user.id,
+            purpose: LinkPurpose::PasswordReset,
+            org_id: None,
+            expires_at,
+        };
         state.store.issue_link(&record, Some(&message), now).await?;
     }
     let text = t.arg("reset-sent-text", "minutes", &LOGIN_MINUTES.to_string());
@@ -301,13 +397,24 @@ pub(crate) async fn send_reset_link(
 
 fn choose_form(state: &AppState, locale: Locale, errors: Errors, token: String) -> ResetChooseTemplate {
     let t = state.tr(locale);
-    ResetChooseTemplate { c: Chrome::new(t.clone(), t.get("reset-choose-title"), "/admin/password/forgot"), errors, token }
+    ResetChooseTemplate {
+        c: Chrome::new(t.clone(), t.get("reset-choose-title"), "/admin/password/forgot"),
+        errors,
+        token,
+    }
 }
 
 /// `GET /admin/password/reset?token=…`: the form (the link is used on submit).
-pub(crate) async fn reset_page(State(state): State<Shared>, lang: Lang, Query(q): Query<TokenQuery>) -> Result<Response, AppError> {
+pub(crate) async fn reset_page(
+    State(state): State<Shared>,
+    lang: Lang,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, AppError> {
     let locale = lang.resolve();
-    if let Err(e) = state.signer.verify(LinkPurpose::PasswordReset.as_str(), &q.token, crate::now()) {
+    if let Err(e) = state
+        .signer
+        .verify(LinkPurpose::PasswordReset.as_str(), &q.token, crate::now())
+    {
         return link_problem(&state, locale, &e, "/admin/password/forgot");
     }
     page(&choose_form(&state, locale, Errors::default(), q.token))
@@ -342,14 +449,21 @@ pub(crate) async fn reset_password(
 ) -> Result<Response, AppError> {
     let locale = lang.resolve();
     let now = crate::now();
-    let claims = match state.signer.verify(LinkPurpose::PasswordReset.as_str(), &form.token, now) {
+    let claims = match state
+        .signer
+        .verify(LinkPurpose::PasswordReset.as_str(), &form.token, now)
+    {
         Ok(c) => c,
         Err(e) => return link_problem(&state, locale, &e, "/admin/password/forgot"),
     };
     if let Some(errors) = password_errors(&state.tr(locale), &form.password) {
         return refused(&choose_form(&state, locale, errors, form.token));
     }
-    let Some(used) = state.store.consume_link(&claims.subject, LinkPurpose::PasswordReset, now).await? else {
+    let Some(used) = state
+        .store
+        .consume_link(&claims.subject, LinkPurpose::PasswordReset, now)
+        .await?
+    else {
         return link_problem(&state, locale, &TokenError::Invalid, "/admin/password/forgot");
     };
     let hash = crate::password::hash(form.password).await?;

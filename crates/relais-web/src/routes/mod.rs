@@ -25,8 +25,14 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/login/password", post(auth::password_login))
         .route("/admin/auth", get(auth::consume_login_link))
         .route("/admin/logout", post(auth::logout))
-        .route("/admin/password/forgot", get(auth::forgot_page).post(auth::send_reset_link))
-        .route("/admin/password/reset", get(auth::reset_page).post(auth::reset_password))
+        .route(
+            "/admin/password/forgot",
+            get(auth::forgot_page).post(auth::send_reset_link),
+        )
+        .route(
+            "/admin/password/reset",
+            get(auth::reset_page).post(auth::reset_password),
+        )
         .route("/admin", get(admin::dashboard))
         .route("/admin/switch", post(admin::switch_org))
         .route("/admin/outbox", get(admin::outbox))
@@ -43,7 +49,10 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/staff/{user_id}/remove", post(staff::remove))
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
     let public = Router::new()
         .route("/", get(public::home))

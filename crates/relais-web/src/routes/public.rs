@@ -33,8 +33,14 @@ struct OrgTemplate {
 /// Public pages vary with the language the visitor asked for.
 fn public_page(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::VARY, header::HeaderValue::from_static("Accept-Language, Cookie"));
-    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=60"));
+    h.insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=60"),
+    );
     response
 }
 
@@ -50,7 +56,11 @@ pub(crate) async fn home(State(state): State<Shared>, lang: Lang) -> Result<Resp
 }
 
 /// `GET /o/{slug}`.
-pub(crate) async fn org_page(State(state): State<Shared>, Path(slug): Path<String>, lang: Lang) -> Result<Response, AppError> {
+pub(crate) async fn org_page(
+    State(state): State<Shared>,
+    Path(slug): Path<String>,
+    lang: Lang,
+) -> Result<Response, AppError> {
     let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
     let path = format!("/o/{}", org.slug);
     render_org(&state, org, lang, &path)
@@ -102,7 +112,10 @@ pub(crate) async fn healthz(State(state): State<Shared>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "database": backend })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": backend })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": backend })),
+            )
                 .into_response()
         }
     }

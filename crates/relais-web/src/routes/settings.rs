@@ -16,9 +16,21 @@ use crate::{AppError, Shared};
 
 /// Time zones offered in the picker (any IANA name is accepted).
 const TIMEZONES: &[&str] = &[
-    "Europe/Paris", "America/Cayenne", "America/Guadeloupe", "America/Martinique", "Indian/Reunion",
-    "Indian/Mayotte", "Pacific/Noumea", "Pacific/Tahiti", "Europe/Brussels", "Europe/Luxembourg",
-    "Europe/Zurich", "America/Montreal", "Africa/Dakar", "Africa/Abidjan", "UTC",
+    "Europe/Paris",
+    "America/Cayenne",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Europe/Brussels",
+    "Europe/Luxembourg",
+    "Europe/Zurich",
+    "America/Montreal",
+    "Africa/Dakar",
+    "Africa/Abidjan",
+    "UTC",
 ];
 
 #[derive(Template)]
@@ -50,14 +62,33 @@ fn input_of(org: &Org) -> SettingsInput {
     }
 }
 
-fn template(state: &Shared, staff: &Staff, org: &Org, lang: Lang, input: SettingsInput, errors: &[FieldError], done: &Done) -> SettingsTemplate {
-    let mut c = admin_chrome(state, staff, Some(org), lang, "settings-title", "/admin/settings", "settings");
+fn template(
+    state: &Shared,
+    staff: &Staff,
+    org: &Org,
+    lang: Lang,
+    input: SettingsInput,
+    errors: &[FieldError],
+    done: &Done,
+) -> SettingsTemplate {
+    let mut c = admin_chrome(
+        state,
+        staff,
+        Some(org),
+        lang,
+        "settings-title",
+        "/admin/settings",
+        "settings",
+    );
     c.notice = done.notice(&c.t);
     let errors = Errors::from_fields(&c.t, errors);
     SettingsTemplate {
         errors,
         csrf: staff.session.csrf.clone(),
-        slug_example: state.config.link(&format!("/o/{}", if input.slug.is_empty() { &org.slug } else { &input.slug })),
+        slug_example: state.config.link(&format!(
+            "/o/{}",
+            if input.slug.is_empty() { &org.slug } else { &input.slug }
+        )),
         input,
         logo_url: org.logo_path.as_ref().map(|p| format!("/media/{p}")),
         timezones: TIMEZONES,
@@ -66,7 +97,12 @@ fn template(state: &Shared, staff: &Staff, org: &Org, lang: Lang, input: Setting
 }
 
 /// `GET /admin/settings`.
-pub(crate) async fn show(State(state): State<Shared>, staff: Staff, lang: Lang, Query(done): Query<Done>) -> Result<Response, AppError> {
+pub(crate) async fn show(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
     let access = staff.require(Permission::ManageSettings)?;
     let org = state.store.org(access).await?;
     page(&template(&state, &staff, &org, lang, input_of(&org), &[], &done))
@@ -81,26 +117,54 @@ pub(crate) struct SettingsForm {
 }
 
 /// `POST /admin/settings`: saves, or shows the form again as typed with each problem.
-pub(crate) async fn save(State(state): State<Shared>, staff: Staff, lang: Lang, Form(form): Form<SettingsForm>) -> Result<Response, AppError> {
+pub(crate) async fn save(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     let access = staff.require(Permission::ManageSettings)?;
     let org = state.store.org(access).await?;
     let settings = match form.input.parse() {
         Ok(s) => s,
-        Err(errors) => return refused(&template(&state, &staff, &org, lang, form.input, &errors, &Done::default())),
+        Err(errors) => {
+            return refused(&template(
+                &state,
+                &staff,
+                &org,
+                lang,
+                form.input,
+                &errors,
+                &Done::default(),
+            ));
+        }
     };
     match state.store.update_settings(access, &settings, crate::now()).await {
         Ok(_) => Ok(Redirect::to("/admin/settings?done=saved").into_response()),
         Err(StoreError::Conflict(_)) => {
             let errors = [FieldError::new("slug", "err-slug-taken")];
-            refused(&template(&state, &staff, &org, lang, form.input, &errors, &Done::default()))
+            refused(&template(
+                &state,
+                &staff,
+                &org,
+                lang,
+                form.input,
+                &errors,
+                &Done::default(),
+            ))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// `POST /admin/settings/logo` (multipart: `csrf`, `logo`).
-pub(crate) async fn upload_logo(State(state): State<Shared>, staff: Staff, lang: Lang, mut multipart: Multipart) -> Result<Response, AppError> {
+pub(crate) async fn upload_logo(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
     let mut csrf = String::new();
     let mut file: Option<Vec<u8>> = None;
     while let Some(field) = multipart.next_field().await.map_err(|e| upload_error(&e))? {
@@ -117,9 +181,19 @@ pub(crate) async fn upload_logo(State(state): State<Shared>, staff: Staff, lang:
     let access = staff.require(Permission::ManageSettings)?;
     let org = state.store.org(access).await?;
     let refuse = |code: &'static str| {
-        refused(&template(&state, &staff, &org, lang, input_of(&org), &[FieldError::new("logo", code)], &Done::default()))
+        refused(&template(
+            &state,
+            &staff,
+            &org,
+            lang,
+            input_of(&org),
+            &[FieldError::new("logo", code)],
+            &Done::default(),
+        ))
     };
-    let Some(bytes) = file else { return refuse("err-logo-missing") };
+    let Some(bytes) = file else {
+        return refuse("err-logo-missing");
+    };
     let png = match tokio::task::spawn_blocking(move || crate::logo::normalise(&bytes)).await {
         Ok(Ok(png)) => png,
         Ok(Err(crate::logo::LogoError::TooLarge)) => return refuse("err-logo-size"),
@@ -127,14 +201,20 @@ pub(crate) async fn upload_logo(State(state): State<Shared>, staff: Staff, lang:
         Err(e) => return Err(AppError::Internal(format!("logo task: {e}"))),
     };
     let media = state.config.data_dir.join("media");
-    let name = crate::logo::save(&media, org.id, &png).await.map_err(|e| AppError::Internal(format!("saving logo: {e}")))?;
+    let name = crate::logo::save(&media, org.id, &png)
+        .await
+        .map_err(|e| AppError::Internal(format!("saving logo: {e}")))?;
     state.store.set_logo(access, Some(&name), crate::now()).await?;
     remove_old_logo(&media, org.logo_path.as_deref(), &name).await;
     Ok(Redirect::to("/admin/settings?done=logo").into_response())
 }
 
 fn upload_error(e: &axum::extract::multipart::MultipartError) -> AppError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { AppError::BadRequest(e.body_text()) }
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge
+    } else {
+        AppError::BadRequest(e.body_text())
+    }
 }
 
 async fn remove_old_logo(media: &std::path::Path, old: Option<&str>, new: &str) {
@@ -146,7 +226,11 @@ async fn remove_old_logo(media: &std::path::Path, old: Option<&str>, new: &str) 
 }
 
 /// `POST /admin/settings/logo/remove`.
-pub(crate) async fn remove_logo(State(state): State<Shared>, staff: Staff, Form(form): Form<crate::routes::auth::CsrfForm>) -> Result<Response, AppError> {
+pub(crate) async fn remove_logo(
+    State(state): State<Shared>,
+    staff: Staff,
+    Form(form): Form<crate::routes::auth::CsrfForm>,
+) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     let access = staff.require(Permission::ManageSettings)?;
     let org = state.store.org(access).await?;

@@ -61,22 +61,46 @@ impl TestApp {
         let settings = settings_for(data.clone(), &db.url, port);
         let (stop, stopped) = oneshot::channel::<()>();
         // Deliveries are drained by the test itself (`drain`), never by sleeping.
-        let options = ServeOptions { demo: false, worker: false };
+        let options = ServeOptions {
+            demo: false,
+            worker: false,
+        };
         let server = tokio::spawn(relais::launch(listener, settings.clone(), options, async move {
             let _ = stopped.await;
         }));
         let base = format!("http://127.0.0.1:{port}");
         let c = client();
         for _ in 0..200 {
-            if c.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            if c.get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        let store = relais_store::open(&db.url).await.expect("second handle on the test database");
-        let config = DeliveryConfig { data_dir: data.clone(), smtp_url: None, sms_url: None, from_address: settings.email_from() };
+        let store = relais_store::open(&db.url)
+            .await
+            .expect("second handle on the test database");
+        let config = DeliveryConfig {
+            data_dir: data.clone(),
+            smtp_url: None,
+            sms_url: None,
+            from_address: settings.email_from(),
+        };
         let worker = Worker::new(store.clone(), Arc::new(Deliverer::new(&config).expect("deliverer")));
-        Some(Self { base, data, settings, client: c, store, worker, stop: Some(stop), server: Some(server), db: Some(db) })
+        Some(Self {
+            base,
+            data,
+            settings,
+            client: c,
+            store,
+            worker,
+            stop: Some(stop),
+            server: Some(server),
+            db: Some(db),
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -99,21 +123,32 @@ impl TestApp {
     /// The `.eml` files written so far, oldest first, parsed as a mail client would.
     pub fn emails(&self) -> Vec<Email> {
         let dir = self.data.join("outbox/email");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.map(|e| e.expect("entry").path()).collect()).unwrap_or_default();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.map(|e| e.expect("entry").path()).collect())
+            .unwrap_or_default();
         files.sort();
-        files.iter().map(|f| Email::parse(&std::fs::read(f).expect("read eml"))).collect()
+        files
+            .iter()
+            .map(|f| Email::parse(&std::fs::read(f).expect("read eml")))
+            .collect()
     }
 
     /// Delivers the outbox and returns the last e-mail sent to `to`.
     pub async fn last_email_to(&self, to: &str) -> Email {
         self.drain().await;
-        self.emails().into_iter().rev().find(|e| e.to == to).unwrap_or_else(|| panic!("no e-mail to {to}"))
+        self.emails()
+            .into_iter()
+            .rev()
+            .find(|e| e.to == to)
+            .unwrap_or_else(|| panic!("no e-mail to {to}"))
     }
 
     /// Creates an association as the operator would (`relais org create`) and
     /// returns the printed login link.
     pub async fn create_org(&self, slug: &str, name: &str, admin: &str) -> String {
-        relais::create_org(&self.settings, slug, name, admin).await.expect("create org")
+        relais::create_org(&self.settings, slug, name, admin)
+            .await
+            .expect("create org")
     }
 
     /// Signs this app's client in by following a link.
@@ -155,7 +190,11 @@ impl Email {
         let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
         let mut text = String::new();
         let mut html = String::new();
-        let parts: Vec<&mailparse::ParsedMail> = if mail.subparts.is_empty() { vec![&mail] } else { mail.subparts.iter().collect() };
+        let parts: Vec<&mailparse::ParsedMail> = if mail.subparts.is_empty() {
+            vec![&mail]
+        } else {
+            mail.subparts.iter().collect()
+        };
         for part in parts {
             let body = part.get_body().expect("decodable body");
             match part.ctype.mimetype.as_str() {
@@ -164,19 +203,36 @@ impl Email {
                 _ => {}
             }
         }
-        Self { from: header("From"), to: header("To"), subject: header("Subject"), text, html, raw: String::from_utf8_lossy(bytes).into_owned() }
+        Self {
+            from: header("From"),
+            to: header("To"),
+            subject: header("Subject"),
+            text,
+            html,
+            raw: String::from_utf8_lossy(bytes).into_owned(),
+        }
     }
 }
 
 pub fn location(r: &reqwest::Response) -> String {
-    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The first link in an e-mail's text part that starts with `prefix`.
 pub fn link_in(email: &Email, prefix: &str) -> String {
     let text = &email.text;
-    let start = text.find(prefix).unwrap_or_else(|| panic!("no link starting with {prefix} in:\n{text}"));
-    text[start..].split(char::is_whitespace).next().unwrap_or_default().to_owned()
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no link starting with {prefix} in:\n{text}"));
+    text[start..]
+        .split(char::is_whitespace)
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The value of the hidden `name` field in a page.
