@@ -39,6 +39,8 @@ pub struct SettingsInput {
     pub contact_email: String,
     /// Main colour (`#rrggbb`), carries white text.
     pub primary_color: String,
+    /// Accent colour (`#rrggbb`) for links and highlights on white.
+    pub accent_color: String,
     /// Legal name, if it differs from the public name.
     pub legal_name: String,
     /// RNA number.
@@ -68,6 +70,8 @@ pub struct Settings {
     pub contact_email: Email,
     /// Main colour.
     pub primary_color: HexColor,
+    /// Accent colour.
+    pub accent_color: HexColor,
     /// Legal name (empty: same as name).
     pub legal_name: String,
     /// RNA number, normalised, or empty.
@@ -101,6 +105,23 @@ fn slug_code(e: &SlugError) -> &'static str {
     }
 }
 
+/// A brand colour: white text sits on it, or it sits as text on white; both need
+/// WCAG AA contrast (4.5:1), which is the same ratio either way.
+fn parse_color(raw: &str, field: &'static str, errors: &mut Vec<FieldError>) -> Option<HexColor> {
+    HexColor::parse_for_white_text(raw)
+        .map_err(|e| {
+            errors.push(match e {
+                ColorError::Malformed => FieldError::new(field, "err-color"),
+                ColorError::LowContrast(r) => FieldError {
+                    field,
+                    code: "err-color-contrast",
+                    arg: Some(format!("{r:.1}")),
+                },
+            })
+        })
+        .ok()
+}
+
 /// Whether `name` is a time zone Relais knows (the IANA database is bundled).
 pub fn is_known_timezone(name: &str) -> bool {
     !name.is_empty() && jiff::tz::TimeZone::get(name).is_ok()
@@ -122,18 +143,8 @@ impl SettingsInput {
         let contact_email = Email::parse(&self.contact_email)
             .map_err(|e| errors.push(FieldError::new("contact_email", email_code(&e))))
             .ok();
-        let primary_color = HexColor::parse_for_white_text(&self.primary_color)
-            .map_err(|e| {
-                errors.push(match e {
-                    ColorError::Malformed => FieldError::new("primary_color", "err-color"),
-                    ColorError::LowContrast(r) => FieldError {
-                        field: "primary_color",
-                        code: "err-color-contrast",
-                        arg: Some(format!("{r:.1}")),
-                    },
-                })
-            })
-            .ok();
+        let primary_color = parse_color(&self.primary_color, "primary_color", &mut errors);
+        let accent_color = parse_color(&self.accent_color, "accent_color", &mut errors);
         let optional = |raw: &str,
                         field: &'static str,
                         parse: fn(&str) -> Result<String, LegalIdError>,
@@ -174,13 +185,16 @@ impl SettingsInput {
         if default_locale.is_none() {
             errors.push(FieldError::new("default_locale", "err-locale"));
         }
-        match (slug, contact_email, primary_color, default_locale) {
-            (Some(slug), Some(contact_email), Some(primary_color), Some(default_locale)) if errors.is_empty() => {
+        match (slug, contact_email, primary_color, accent_color, default_locale) {
+            (Some(slug), Some(contact_email), Some(primary_color), Some(accent_color), Some(default_locale))
+                if errors.is_empty() =>
+            {
                 Ok(Settings {
                     name,
                     slug,
                     contact_email,
                     primary_color,
+                    accent_color,
                     legal_name: self.legal_name.trim().to_owned(),
                     rna,
                     siren,
@@ -206,6 +220,7 @@ mod tests {
             slug: "amis-du-puits".into(),
             contact_email: "Contact@Amis.org".into(),
             primary_color: "#1d4ed8".into(),
+            accent_color: "#9a3412".into(),
             rna: "W751234567".into(),
             address: "1 rue de la Paix, 75002 Paris".into(),
             purpose: "Accès à l'eau potable".into(),
@@ -231,6 +246,7 @@ mod tests {
             slug: "A B".into(),
             contact_email: "nope".into(),
             primary_color: "#ffff00".into(),
+            accent_color: "orange".into(),
             siren: "123".into(),
             timezone: "Mars/Olympus".into(),
             default_locale: "de".into(),
@@ -245,12 +261,14 @@ mod tests {
                 "slug",
                 "contact_email",
                 "primary_color",
+                "accent_color",
                 "siren",
                 "timezone",
                 "default_locale"
             ]
         );
         assert_eq!(errors[3].code, "err-color-contrast");
+        assert_eq!(errors[4].code, "err-color");
         assert!(errors[3].arg.is_some());
     }
 

@@ -17,6 +17,8 @@ const LEASE_SECS: i64 = 120;
 const BATCH: i64 = 50;
 /// Longest sleep when idle: other processes' messages are found at most this late.
 const POLL: Duration = Duration::from_secs(1);
+/// How often expired sessions and sign-in links are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Counters the web layer exports on `/metrics`.
 #[derive(Debug, Default)]
@@ -97,9 +99,18 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let wakeup = self.store.wakeup();
         tracing::info!(channels = %self.deliverer.describe(), "delivery worker started");
+        let mut next_purge = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if std::time::Instant::now() >= next_purge {
+                next_purge += PURGE_EVERY;
+                // Housekeeping rides on the worker: every installation runs at least one.
+                match self.store.purge_expired(now()).await {
+                    Ok(n) => tracing::debug!(rows = n, "expired sessions and links deleted"),
+                    Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
+                }
             }
             let delivered = match self.run_once().await {
                 Ok(n) => n,

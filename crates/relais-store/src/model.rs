@@ -16,6 +16,8 @@ pub struct Org {
     pub contact_email: String,
     /// Main colour `#rrggbb`.
     pub primary_color: String,
+    /// Accent colour `#rrggbb`.
+    pub accent_color: String,
     /// Logo file name under `<data>/media/`, if uploaded.
     pub logo_path: Option<String>,
     /// Legal name (empty: same as name).

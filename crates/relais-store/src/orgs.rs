@@ -1,7 +1,7 @@
 //! [`crate::OrgStore`] for both backends: the SQL is written once here and expanded
 //! for each pool type, since sqlx's executors are concrete per database.
 
-pub(crate) const ORG_COLUMNS: &str = "id, slug, name, contact_email, primary_color, logo_path, legal_name, rna, siren, \
+pub(crate) const ORG_COLUMNS: &str = "id, slug, name, contact_email, primary_color, accent_color, logo_path, legal_name, rna, siren, \
      address, purpose, tax_eligible, timezone, default_locale, created_at, updated_at";
 
 macro_rules! impl_org_store {
@@ -82,7 +82,7 @@ macro_rules! impl_org_store {
                 let sql = format!(
                     "UPDATE orgs SET name = $2, slug = $3, contact_email = $4, primary_color = $5, legal_name = $6, \
                      rna = $7, siren = $8, address = $9, purpose = $10, tax_eligible = $11, timezone = $12, \
-                     default_locale = $13, updated_at = $14 WHERE id = $1 RETURNING {}",
+                     default_locale = $13, updated_at = $14, accent_color = $15 WHERE id = $1 RETURNING {}",
                     $crate::orgs::ORG_COLUMNS
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -100,6 +100,7 @@ macro_rules! impl_org_store {
                     .bind(&s.timezone)
                     .bind(s.default_locale.code())
                     .bind(now)
+                    .bind(s.accent_color.to_string())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::error::conflict_on_unique("slug"))?

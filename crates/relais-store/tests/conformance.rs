@@ -142,6 +142,7 @@ conformance!(settings_are_saved_and_slugs_stay_unique, |store: DynStore| async m
         slug: "les-amis".into(),
         contact_email: "contact@amis.org".into(),
         primary_color: "#0f766e".into(),
+        accent_color: "#7c2d12".into(),
         rna: "W751234567".into(),
         address: "1 rue de la Paix".into(),
         purpose: "Eau potable".into(),
@@ -155,7 +156,10 @@ conformance!(settings_are_saved_and_slugs_stay_unique, |store: DynStore| async m
         .await
         .unwrap();
     assert_eq!((saved.name.as_str(), saved.slug.as_str()), ("Les Amis", "les-amis"));
-    assert_eq!(saved.primary_color, "#0f766e");
+    assert_eq!(
+        (saved.primary_color.as_str(), saved.accent_color.as_str()),
+        ("#0f766e", "#7c2d12")
+    );
     assert!(saved.tax_eligible);
     assert_eq!(saved.timezone, "America/Cayenne");
     assert_eq!(saved.default_locale, "en");

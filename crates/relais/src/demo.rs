@@ -32,6 +32,7 @@ pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
         slug: SLUG.into(),
         contact_email: "contact@amis-du-puits.invalid".into(),
         primary_color: "#0f5f8a".into(),
+        accent_color: "#9a3412".into(),
         legal_name: "Association Les Amis du Puits".into(),
         rna: "W751234567".into(),
         address: "12 rue de la Fontaine, 75011 Paris".into(),

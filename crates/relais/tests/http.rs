@@ -104,6 +104,7 @@ async fn staff_sign_in_by_emailed_link_and_edit_the_settings(app: &TestApp) {
         ("slug", "amis-eau"),
         ("contact_email", "contact@amis.example"),
         ("primary_color", "#0f5f8a"),
+        ("accent_color", "#7c2d12"),
         ("legal_name", ""),
         ("rna", "w751234567"),
         ("siren", ""),
@@ -124,7 +125,7 @@ async fn staff_sign_in_by_emailed_link_and_edit_the_settings(app: &TestApp) {
     assert!(public.contains("W751234567"));
     assert_eq!(
         app.get("/theme/amis-eau.css").await.text().await.unwrap(),
-        ":root{--brand:#0f5f8a}\n"
+        ":root{--brand:#0f5f8a;--accent:#7c2d12}\n"
     );
 
     // The link worked once; a second click explains and offers a new one.
@@ -145,6 +146,7 @@ async fn refused_settings_keep_what_was_typed_with_each_error_beside_its_field()
         ("slug", "Pas Bon"),
         ("contact_email", "pas-une-adresse"),
         ("primary_color", "#ffee00"),
+        ("accent_color", "#9a3412"),
         ("rna", ""),
         ("siren", ""),
         ("address", ""),
@@ -654,6 +656,22 @@ async fn failed_deliveries_are_listed_with_their_error_and_can_be_retried() {
         app.store.message_by_key("test:dead").await.unwrap().unwrap().status,
         relais_store::OutboxStatus::Pending
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure_and_links_use_the_public_url() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.base_url = Some("https://relais.example/".parse().unwrap())
+    })
+    .await
+    .unwrap();
+    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    assert!(link.starts_with("https://relais.example/admin/auth?token="), "{link}");
+    let local = link.replace("https://relais.example", &app.base);
+    let r = app.client.get(&local).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
     app.stop().await;
 }
 

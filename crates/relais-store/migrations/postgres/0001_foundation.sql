@@ -6,6 +6,7 @@ CREATE TABLE orgs (
     name TEXT NOT NULL,
     contact_email TEXT NOT NULL DEFAULT '',
     primary_color TEXT NOT NULL DEFAULT '#1d4ed8',
+    accent_color TEXT NOT NULL DEFAULT '#9a3412',
     logo_path TEXT,
     legal_name TEXT NOT NULL DEFAULT '',
     rna TEXT NOT NULL DEFAULT '',

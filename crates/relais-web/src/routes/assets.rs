@@ -36,11 +36,14 @@ pub(crate) async fn theme(State(state): State<Shared>, Path(file): Path<String>)
     let slug = file.strip_suffix(".css").ok_or(AppError::NotFound)?;
     let org = state.store.org_by_slug(slug).await?.ok_or(AppError::NotFound)?;
     // Stored colours were validated as #rrggbb; re-parse so nothing else reaches CSS.
-    let brand =
-        relais_core::HexColor::parse(&org.primary_color).map_or_else(|_| "#1d4ed8".to_owned(), |c| c.to_string());
+    let color = |stored: &str, fallback: &str| {
+        relais_core::HexColor::parse(stored).map_or_else(|_| fallback.to_owned(), |c| c.to_string())
+    };
+    let brand = color(&org.primary_color, "#1d4ed8");
+    let accent = color(&org.accent_color, "#9a3412");
     Ok(cached(
         "text/css; charset=utf-8",
-        format!(":root{{--brand:{brand}}}\n"),
+        format!(":root{{--brand:{brand};--accent:{accent}}}\n"),
         "public, max-age=300",
     ))
 }

@@ -51,6 +51,7 @@ fn input_of(org: &Org) -> SettingsInput {
         slug: org.slug.clone(),
         contact_email: org.contact_email.clone(),
         primary_color: org.primary_color.clone(),
+        accent_color: org.accent_color.clone(),
         legal_name: org.legal_name.clone(),
         rna: org.rna.clone(),
         siren: org.siren.clone(),

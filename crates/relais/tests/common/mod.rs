@@ -54,11 +54,17 @@ impl TestApp {
     /// Starts Relais; `None` when the backend is not available here (PostgreSQL
     /// without `RELAIS_TEST_DATABASE_URL`).
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts Relais with adjusted settings.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
         let db = TestDatabase::create(backend).await?;
         let data = db.dir.path().join("data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let settings = settings_for(data.clone(), &db.url, port);
+        let mut settings = settings_for(data.clone(), &db.url, port);
+        adjust(&mut settings);
         let (stop, stopped) = oneshot::channel::<()>();
         // Deliveries are drained by the test itself (`drain`), never by sleeping.
         let options = ServeOptions {
