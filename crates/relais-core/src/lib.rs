@@ -7,10 +7,13 @@ pub mod color;
 pub mod email;
 pub mod legal;
 pub mod locale;
+pub mod markdown;
 pub mod password;
+pub mod petition;
 pub mod phone;
 pub mod role;
 pub mod settings;
+pub mod signature;
 pub mod slug;
 pub mod token;
 

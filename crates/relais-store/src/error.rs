@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The change would leave an association without an owner.
     #[error("an association must keep at least one owner")]
     LastOwner,
+    /// The store cannot take the write now (its writer stopped, or a batch failed).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// A stored value no longer parses (a bug or a manual edit of the database).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

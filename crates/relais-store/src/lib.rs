@@ -10,11 +10,14 @@ mod migrate;
 pub mod model;
 mod orgs;
 mod outbox;
+pub mod petition_model;
+mod petitions;
 mod postgres;
 mod sqlite;
 mod staff;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod writer;
 
 use std::sync::Arc;
 
@@ -26,8 +29,10 @@ use relais_core::{Email, Role};
 pub use access::OrgAccess;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use petition_model::{Breakdown, Counts, Petition, RecentSigner, SignOutcome, SignRequest};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use writer::{MAX_BATCH, SignWriter};
 
 /// Associations.
 #[async_trait]
@@ -120,9 +125,63 @@ pub trait OutboxStore: Send + Sync {
     async fn message_by_key(&self, key: &str) -> StoreResult<Option<OutboxMessage>>;
 }
 
+/// Petitions and their signatures.
+#[async_trait]
+pub trait PetitionStore: Send + Sync {
+    /// Creates a petition; [`StoreError::Conflict`] when the slug is taken.
+    async fn create_petition(
+        &self,
+        access: &OrgAccess,
+        petition: &relais_core::petition::PetitionDraft,
+        state: relais_core::petition::PetitionState,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Petition>;
+    /// Saves an edit; marks a published petition as edited when its text changes.
+    async fn update_petition(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        petition: &relais_core::petition::PetitionDraft,
+        now: i64,
+    ) -> StoreResult<Petition>;
+    /// Moves a petition from `from` to `to`; [`StoreError::Conflict`] when it is no longer in `from`.
+    async fn set_petition_state(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        from: relais_core::petition::PetitionState,
+        to: relais_core::petition::PetitionState,
+        now: i64,
+    ) -> StoreResult<Petition>;
+    /// The association's petitions, newest first.
+    async fn petitions(&self, access: &OrgAccess) -> StoreResult<Vec<Petition>>;
+    /// One of the association's petitions.
+    async fn petition(&self, access: &OrgAccess, id: i64) -> StoreResult<Petition>;
+    /// Public lookup by slug (the caller checks the state).
+    async fn petition_by_slug(&self, slug: &str) -> StoreResult<Option<Petition>>;
+    /// Records signatures in one transaction (the group-commit unit): supporter,
+    /// signature, consents, confirmation e-mail and counters, or nothing.
+    async fn sign_batch(&self, requests: &[SignRequest], now: i64) -> StoreResult<Vec<SignOutcome>>;
+    /// Confirms a pending signature: `Some(true)` now confirmed, `Some(false)` it already
+    /// was, `None` no such (valid) signature.
+    async fn confirm_signature(&self, petition_id: i64, email: &Email, now: i64) -> StoreResult<Option<bool>>;
+    /// Whether `email` signed (`Some(confirmed)`), ignoring invalidated signatures.
+    async fn signature_confirmed(&self, petition_id: i64, email: &Email) -> StoreResult<Option<bool>>;
+    /// Confirmed and pending counts.
+    async fn counts(&self, petition_id: i64) -> StoreResult<Counts>;
+    /// Confirmed signatures by country, department and commune.
+    async fn breakdown(&self, petition_id: i64) -> StoreResult<Breakdown>;
+    /// The latest confirmed signers who agreed to be shown.
+    async fn recent_signers(&self, petition_id: i64, limit: i64) -> StoreResult<Vec<RecentSigner>>;
+    /// Deletes signatures still unconfirmed that were made before `created_before`,
+    /// with their unverified consents, and fixes the counts.
+    async fn expire_unconfirmed(&self, created_before: i64) -> StoreResult<u64>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
-pub trait Store: OrgStore + StaffStore + OutboxStore {
+pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Notified whenever this process enqueues a message, so its worker wakes at once.

@@ -5,15 +5,27 @@
 /// `(name, sql)` pairs for one dialect, in order.
 pub(crate) type Migrations = &'static [(&'static str, &'static str)];
 
-pub(crate) const SQLITE: Migrations = &[(
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+pub(crate) const SQLITE: Migrations = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        "0002_petitions",
+        include_str!("../migrations/sqlite/0002_petitions.sql"),
+    ),
+];
 
-pub(crate) const POSTGRES: Migrations = &[(
-    "0001_foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub(crate) const POSTGRES: Migrations = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        "0002_petitions",
+        include_str!("../migrations/postgres/0002_petitions.sql"),
+    ),
+];
 
 pub(crate) const CREATE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)";

@@ -581,3 +581,306 @@ conformance!(
         store.ping().await.unwrap();
     }
 );
+
+mod petitions_support {
+    use super::*;
+    use relais_core::petition::{PetitionInput, PetitionState};
+    use relais_core::signature::SignatureInput;
+
+    pub fn draft(title: &str) -> relais_core::petition::PetitionDraft {
+        PetitionInput {
+            title: title.into(),
+            body: "Le puits est **à sec**.".into(),
+            target_name: "Mme la Maire".into(),
+            goal: "1000".into(),
+            tags: "eau, togo".into(),
+            ..Default::default()
+        }
+        .parse(jiff::civil::date(2026, 1, 1))
+        .unwrap()
+    }
+
+    pub async fn published(store: &DynStore, slug: &str) -> (OrgAccess, Petition) {
+        let (org, owner) = new_org(store, slug, &format!("chair@{slug}.example")).await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        let p = store
+            .create_petition(
+                &access,
+                &draft(&format!("Pétition {slug}")),
+                PetitionState::Published,
+                Some(owner.id),
+                NOW,
+            )
+            .await
+            .unwrap();
+        (access, p)
+    }
+
+    pub fn request(p: &Petition, email: &str, postcode: &str, consents: (bool, bool)) -> SignRequest {
+        let draft = SignatureInput {
+            first_name: "Marie".into(),
+            last_name: "Curie".into(),
+            email: email.into(),
+            postcode: postcode.into(),
+            country: "FR".into(),
+            consent_updates: consents.0,
+            consent_newsletter: consents.1,
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        SignRequest {
+            petition_id: p.id,
+            org_id: p.org_id,
+            commune: format!("Commune {postcode}"),
+            department: postcode[..2].to_owned(),
+            show_name: true,
+            ip_hash: "ip".into(),
+            network_hash: "net".into(),
+            locale: "fr".into(),
+            updates_wording: "Je veux être tenu·e informé·e".into(),
+            newsletter_wording: "Je m'abonne à la lettre".into(),
+            source: format!("/p/{}", p.slug),
+            confirmation: message(Some(p.org_id), &format!("confirm:{}:{}", p.id, draft.email)),
+            draft,
+        }
+    }
+}
+
+conformance!(staff_write_publish_and_close_petitions, |store: DynStore| async move {
+    use relais_core::petition::PetitionState::*;
+    let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
+    let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+    let draft = petitions_support::draft("Sauvons le puits");
+    let p = store
+        .create_petition(&access, &draft, Draft, Some(owner.id), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.slug.as_str(), p.state, p.goal, p.published_at),
+        ("sauvons-le-puits", Draft, Some(1000), None)
+    );
+    assert_eq!(p.tags, ["eau", "togo"]);
+    assert!(matches!(
+        store.create_petition(&access, &draft, Draft, None, NOW).await,
+        Err(StoreError::Conflict("slug"))
+    ));
+    let p = store
+        .set_petition_state(&access, p.id, Draft, Published, NOW + 10)
+        .await
+        .unwrap();
+    assert_eq!((p.state, p.published_at), (Published, Some(NOW + 10)));
+    assert!(matches!(
+        store.set_petition_state(&access, p.id, Draft, Published, NOW).await,
+        Err(StoreError::Conflict("state"))
+    ));
+    let mut edited = draft.clone();
+    edited.body = "Nouveau texte".into();
+    let p = store.update_petition(&access, p.id, &edited, NOW + 20).await.unwrap();
+    assert_eq!((p.body.as_str(), p.edited_at), ("Nouveau texte", Some(NOW + 20)));
+    assert_eq!(
+        store.petition_by_slug("sauvons-le-puits").await.unwrap().unwrap().id,
+        p.id
+    );
+    assert_eq!(store.petition_by_slug("nope").await.unwrap(), None);
+    assert_eq!(store.petitions(&access).await.unwrap().len(), 1);
+    // Another association sees nothing of it.
+    let (other, other_owner) = new_org(&store, "autre", "x@autre.org").await;
+    let other_access = store.authorise(other_owner.id, other.id).await.unwrap().unwrap();
+    assert!(store.petitions(&other_access).await.unwrap().is_empty());
+    assert!(matches!(
+        store.petition(&other_access, p.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_petition(&other_access, p.id, &edited, NOW).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .set_petition_state(&other_access, p.id, Published, Closed, NOW)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let p = store
+        .set_petition_state(&access, p.id, Published, Closed, NOW)
+        .await
+        .unwrap();
+    assert_eq!(p.state, Closed);
+});
+
+conformance!(
+    signing_twice_counts_once_and_confirmation_moves_the_count,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (_, p) = published(&store, "amis").await;
+        let a = request(&p, "Marie@Example.org", "75011", (true, true));
+        let b = request(&p, "paul@example.org", "69001", (false, false));
+        let again = request(&p, "marie@example.org", "75011", (false, false));
+        let outcomes = store
+            .sign_batch(&[a.clone(), b.clone(), again.clone()], NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            outcomes,
+            [
+                SignOutcome::Pending,
+                SignOutcome::Pending,
+                SignOutcome::AlreadySigned { confirmed: false }
+            ]
+        );
+        assert_eq!(
+            store.counts(p.id).await.unwrap(),
+            Counts {
+                confirmed: 0,
+                pending: 2
+            }
+        );
+        assert!(
+            store
+                .message_by_key(&a.confirmation.idempotency_key)
+                .await
+                .unwrap()
+                .is_some(),
+            "confirmation queued"
+        );
+        let marie = relais_core::Email::parse("marie@example.org").unwrap();
+        assert_eq!(store.signature_confirmed(p.id, &marie).await.unwrap(), Some(false));
+        assert_eq!(
+            store.confirm_signature(p.id, &marie, NOW + 5).await.unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            store.confirm_signature(p.id, &marie, NOW + 6).await.unwrap(),
+            Some(false),
+            "twice is harmless"
+        );
+        assert_eq!(
+            store.counts(p.id).await.unwrap(),
+            Counts {
+                confirmed: 1,
+                pending: 1
+            }
+        );
+        let nobody = relais_core::Email::parse("nobody@example.org").unwrap();
+        assert_eq!(store.confirm_signature(p.id, &nobody, NOW).await.unwrap(), None);
+        assert_eq!(store.signature_confirmed(p.id, &nobody).await.unwrap(), None);
+        let later = store.sign_batch(&[again], NOW + 7).await.unwrap();
+        assert_eq!(later, [SignOutcome::AlreadySigned { confirmed: true }]);
+        assert!(matches!(store.counts(p.id + 999).await, Err(StoreError::NotFound)));
+    }
+);
+
+conformance!(
+    the_public_figures_break_down_by_place_and_show_consenting_signers,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (_, p) = published(&store, "amis").await;
+        let reqs: Vec<_> = [
+            ("a@x.org", "75011"),
+            ("b@x.org", "75011"),
+            ("c@x.org", "69001"),
+            ("d@x.org", "13001"),
+        ]
+        .iter()
+        .map(|(e, pc)| request(&p, e, pc, (false, false)))
+        .collect();
+        store.sign_batch(&reqs, NOW).await.unwrap();
+        let mut hidden = request(&p, "e@x.org", "75011", (false, false));
+        hidden.show_name = false;
+        store.sign_batch(&[hidden], NOW).await.unwrap();
+        for e in ["a@x.org", "b@x.org", "c@x.org", "e@x.org"] {
+            store
+                .confirm_signature(p.id, &relais_core::Email::parse(e).unwrap(), NOW + 1)
+                .await
+                .unwrap();
+        }
+        let b = store.breakdown(p.id).await.unwrap();
+        assert_eq!(b.by_country, [("FR".to_string(), 4)]);
+        assert_eq!(b.by_department, [("75".to_string(), 3), ("69".to_string(), 1)]);
+        assert_eq!(b.by_commune[0], ("75011".to_string(), "Commune 75011".to_string(), 3));
+        let recent = store.recent_signers(p.id, 10).await.unwrap();
+        assert_eq!(recent.len(), 3, "confirmed and agreed to be shown");
+        assert_eq!(recent[0].commune, "Commune 69001", "newest first");
+    }
+);
+
+conformance!(
+    unconfirmed_signatures_expire_with_their_consents,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (_, p) = published(&store, "amis").await;
+        store
+            .sign_batch(&[request(&p, "old@x.org", "75011", (true, true))], NOW - 1000)
+            .await
+            .unwrap();
+        store
+            .sign_batch(&[request(&p, "kept@x.org", "75011", (true, false))], NOW - 1000)
+            .await
+            .unwrap();
+        store
+            .confirm_signature(p.id, &relais_core::Email::parse("kept@x.org").unwrap(), NOW - 900)
+            .await
+            .unwrap();
+        store
+            .sign_batch(&[request(&p, "new@x.org", "75011", (false, false))], NOW)
+            .await
+            .unwrap();
+        assert_eq!(store.expire_unconfirmed(NOW - 500).await.unwrap(), 1);
+        assert_eq!(
+            store.counts(p.id).await.unwrap(),
+            Counts {
+                confirmed: 1,
+                pending: 1
+            }
+        );
+        let old = relais_core::Email::parse("old@x.org").unwrap();
+        assert_eq!(store.signature_confirmed(p.id, &old).await.unwrap(), None);
+        // The address may sign again afresh.
+        assert_eq!(
+            store
+                .sign_batch(&[request(&p, "old@x.org", "75011", (false, false))], NOW)
+                .await
+                .unwrap(),
+            [SignOutcome::Pending]
+        );
+    }
+);
+
+conformance!(
+    a_hundred_identical_submissions_at_once_make_one_signature,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (_, p) = published(&store, "amis").await;
+        let (writer, task) = SignWriter::spawn(store.clone());
+        let req = request(&p, "same@x.org", "75011", (true, false));
+        let jobs: Vec<_> = (0..100)
+            .map(|_| {
+                let writer = writer.clone();
+                let req = req.clone();
+                tokio::spawn(async move { writer.sign(req).await.unwrap() })
+            })
+            .collect();
+        let mut pending = 0;
+        for j in jobs {
+            if j.await.unwrap() == SignOutcome::Pending {
+                pending += 1;
+            }
+        }
+        assert_eq!(pending, 1);
+        assert_eq!(
+            store.counts(p.id).await.unwrap(),
+            Counts {
+                confirmed: 0,
+                pending: 1
+            }
+        );
+        assert_eq!(
+            store.outbox_counts().await.unwrap().pending,
+            1,
+            "one confirmation e-mail"
+        );
+        drop(writer);
+        task.await.unwrap();
+    }
+);

@@ -1,0 +1,386 @@
+//! [`crate::PetitionStore`] for both backends (see `orgs.rs` for why a macro).
+
+macro_rules! impl_petition_store {
+    ($store:ty, $conn:ty) => {
+        impl $store {
+            async fn petition_where(
+                &self,
+                clause: &str,
+                bind_a: i64,
+                bind_b: Option<i64>,
+            ) -> $crate::StoreResult<Option<$crate::Petition>> {
+                let sql =
+                    format!("SELECT {} FROM petitions WHERE {clause}", $crate::petition_model::PETITION_COLUMNS);
+                let mut q = sqlx::query_as::<_, $crate::petition_model::PetitionRow>(sqlx::AssertSqlSafe(sql)).bind(bind_a);
+                if let Some(b) = bind_b {
+                    q = q.bind(b);
+                }
+                q.fetch_optional(&self.pool).await?.map(TryInto::try_into).transpose()
+            }
+
+            async fn sign_one(
+                conn: &mut $conn,
+                r: &$crate::SignRequest,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::SignOutcome> {
+                let d = &r.draft;
+                let supporter_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO supporters (org_id, email, first_name, last_name, postcode, country, locale, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                     ON CONFLICT (org_id, email) DO UPDATE SET updated_at = excluded.updated_at RETURNING id",
+                )
+                .bind(r.org_id)
+                .bind(d.email.as_str())
+                .bind(&d.first_name)
+                .bind(&d.last_name)
+                .bind(&d.postcode)
+                .bind(&d.country)
+                .bind(&r.locale)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+                let inserted: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO signatures (petition_id, org_id, supporter_id, email, first_name, last_name, \
+                     postcode, country, commune, department, comment, show_name, consent_updates, \
+                     consent_newsletter, status, ip_hash, network_hash, locale, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18) \
+                     ON CONFLICT (petition_id, email) DO NOTHING RETURNING id",
+                )
+                .bind(r.petition_id)
+                .bind(r.org_id)
+                .bind(supporter_id)
+                .bind(d.email.as_str())
+                .bind(&d.first_name)
+                .bind(&d.last_name)
+                .bind(&d.postcode)
+                .bind(&d.country)
+                .bind(&r.commune)
+                .bind(&r.department)
+                .bind(&d.comment)
+                .bind(r.show_name)
+                .bind(d.consent_updates)
+                .bind(d.consent_newsletter)
+                .bind(&r.ip_hash)
+                .bind(&r.network_hash)
+                .bind(&r.locale)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(signature_id) = inserted else {
+                    let status: String = sqlx::query_scalar("SELECT status FROM signatures WHERE petition_id = $1 AND email = $2")
+                        .bind(r.petition_id)
+                        .bind(d.email.as_str())
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    return Ok($crate::SignOutcome::AlreadySigned { confirmed: status == "confirmed" });
+                };
+                let updates_purpose = format!("petition:{}:updates", r.petition_id);
+                for (granted, purpose, wording) in [
+                    (d.consent_updates, updates_purpose.as_str(), &r.updates_wording),
+                    (d.consent_newsletter, "newsletter", &r.newsletter_wording),
+                ] {
+                    if granted {
+                        sqlx::query(
+                            "INSERT INTO consents (org_id, supporter_id, signature_id, channel, purpose, granted, \
+                             wording, source, ip_hash, created_at) VALUES ($1, $2, $3, 'email', $4, TRUE, $5, $6, $7, $8)",
+                        )
+                        .bind(r.org_id)
+                        .bind(supporter_id)
+                        .bind(signature_id)
+                        .bind(purpose)
+                        .bind(wording)
+                        .bind(&r.source)
+                        .bind(&r.ip_hash)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                Self::insert_message(conn, &r.confirmation, now).await?;
+                Ok($crate::SignOutcome::Pending)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::PetitionStore for $store {
+            async fn create_petition(
+                &self,
+                access: &$crate::OrgAccess,
+                p: &relais_core::petition::PetitionDraft,
+                state: relais_core::petition::PetitionState,
+                created_by: Option<i64>,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Petition> {
+                let published = (state == relais_core::petition::PetitionState::Published).then_some(now);
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO petitions (org_id, slug, state, title, body, target_name, target_role, goal, tags, \
+                     closes_on, created_by, created_at, updated_at, published_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
+                )
+                .bind(access.org_id())
+                .bind(p.slug.as_str())
+                .bind(state.as_str())
+                .bind(&p.title)
+                .bind(&p.body)
+                .bind(&p.target_name)
+                .bind(&p.target_role)
+                .bind(p.goal)
+                .bind(p.tags.join(","))
+                .bind(p.closes_on.map(|d| d.to_string()))
+                .bind(created_by)
+                .bind(now)
+                .bind(published)
+                .fetch_one(&self.pool)
+                .await
+                .map_err($crate::error::conflict_on_unique("slug"))?;
+                self.petition(access, id).await
+            }
+
+            async fn update_petition(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                p: &relais_core::petition::PetitionDraft,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Petition> {
+                // A published text that changes says so on the page: signers agreed to the old one.
+                let done = sqlx::query(
+                    "UPDATE petitions SET slug = $3, title = $4, body = $5, target_name = $6, target_role = $7, \
+                     goal = $8, tags = $9, closes_on = $10, updated_at = $11, \
+                     edited_at = CASE WHEN published_at IS NOT NULL AND (title <> $4 OR body <> $5) THEN $11 ELSE edited_at END \
+                     WHERE id = $1 AND org_id = $2",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(p.slug.as_str())
+                .bind(&p.title)
+                .bind(&p.body)
+                .bind(&p.target_name)
+                .bind(&p.target_role)
+                .bind(p.goal)
+                .bind(p.tags.join(","))
+                .bind(p.closes_on.map(|d| d.to_string()))
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::error::conflict_on_unique("slug"))?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                self.petition(access, id).await
+            }
+
+            async fn set_petition_state(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                from: relais_core::petition::PetitionState,
+                to: relais_core::petition::PetitionState,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Petition> {
+                // Compare-and-set: two staff clicking at once cannot both move it.
+                let done = sqlx::query(
+                    "UPDATE petitions SET state = $4, updated_at = $5, \
+                     published_at = CASE WHEN $4 = 'published' AND published_at IS NULL THEN $5 ELSE published_at END \
+                     WHERE id = $1 AND org_id = $2 AND state = $3",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    self.petition(access, id).await?;
+                    return Err($crate::StoreError::Conflict("state"));
+                }
+                self.petition(access, id).await
+            }
+
+            async fn petitions(&self, access: &$crate::OrgAccess) -> $crate::StoreResult<Vec<$crate::Petition>> {
+                let sql = format!(
+                    "SELECT {} FROM petitions WHERE org_id = $1 ORDER BY created_at DESC, id DESC",
+                    $crate::petition_model::PETITION_COLUMNS
+                );
+                let rows: Vec<$crate::petition_model::PetitionRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(access.org_id()).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn petition(&self, access: &$crate::OrgAccess, id: i64) -> $crate::StoreResult<$crate::Petition> {
+                self.petition_where("id = $1 AND org_id = $2", id, Some(access.org_id()))
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)
+            }
+
+            async fn petition_by_slug(&self, slug: &str) -> $crate::StoreResult<Option<$crate::Petition>> {
+                let sql = format!("SELECT {} FROM petitions WHERE slug = $1", $crate::petition_model::PETITION_COLUMNS);
+                let row: Option<$crate::petition_model::PetitionRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn sign_batch(
+                &self,
+                requests: &[$crate::SignRequest],
+                now: i64,
+            ) -> $crate::StoreResult<Vec<$crate::SignOutcome>> {
+                let mut tx = self.pool.begin().await?;
+                let mut outcomes = Vec::with_capacity(requests.len());
+                let mut added: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+                for r in requests {
+                    let outcome = Self::sign_one(&mut tx, r, now).await?;
+                    if outcome == $crate::SignOutcome::Pending {
+                        *added.entry(r.petition_id).or_default() += 1;
+                    }
+                    outcomes.push(outcome);
+                }
+                // Counters move in the same transaction as the rows they count.
+                for (petition_id, n) in added {
+                    sqlx::query("UPDATE petitions SET pending_count = pending_count + $2 WHERE id = $1")
+                        .bind(petition_id)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                self.notify_enqueued();
+                Ok(outcomes)
+            }
+
+            async fn confirm_signature(
+                &self,
+                petition_id: i64,
+                email: &relais_core::Email,
+                now: i64,
+            ) -> $crate::StoreResult<Option<bool>> {
+                let mut tx = self.pool.begin().await?;
+                let confirmed: Option<i64> = sqlx::query_scalar(
+                    "UPDATE signatures SET status = 'confirmed', confirmed_at = $3 \
+                     WHERE petition_id = $1 AND email = $2 AND status = 'pending' RETURNING id",
+                )
+                .bind(petition_id)
+                .bind(email.as_str())
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if confirmed.is_some() {
+                    sqlx::query(
+                        "UPDATE petitions SET pending_count = pending_count - 1, confirmed_count = confirmed_count + 1 \
+                         WHERE id = $1",
+                    )
+                    .bind(petition_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Some(true));
+                }
+                let status: Option<String> =
+                    sqlx::query_scalar("SELECT status FROM signatures WHERE petition_id = $1 AND email = $2")
+                        .bind(petition_id)
+                        .bind(email.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(match status.as_deref() {
+                    Some("confirmed") => Some(false),
+                    _ => None,
+                })
+            }
+
+            async fn signature_confirmed(
+                &self,
+                petition_id: i64,
+                email: &relais_core::Email,
+            ) -> $crate::StoreResult<Option<bool>> {
+                let status: Option<String> = sqlx::query_scalar(
+                    "SELECT status FROM signatures WHERE petition_id = $1 AND email = $2 AND status <> 'invalidated'",
+                )
+                .bind(petition_id)
+                .bind(email.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(status.map(|s| s == "confirmed"))
+            }
+
+            async fn counts(&self, petition_id: i64) -> $crate::StoreResult<$crate::Counts> {
+                let row: Option<(i64, i64)> =
+                    sqlx::query_as("SELECT confirmed_count, pending_count FROM petitions WHERE id = $1")
+                        .bind(petition_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let (confirmed, pending) = row.ok_or($crate::StoreError::NotFound)?;
+                Ok($crate::Counts { confirmed, pending })
+            }
+
+            async fn breakdown(&self, petition_id: i64) -> $crate::StoreResult<$crate::Breakdown> {
+                let by_country: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT country, COUNT(*) AS n FROM signatures WHERE petition_id = $1 AND status = 'confirmed' \
+                     GROUP BY country ORDER BY n DESC, country",
+                )
+                .bind(petition_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let by_department: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT department, COUNT(*) AS n FROM signatures WHERE petition_id = $1 AND status = 'confirmed' \
+                     AND country = 'FR' AND department <> '' GROUP BY department ORDER BY n DESC, department",
+                )
+                .bind(petition_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let by_commune: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT postcode, commune, COUNT(*) AS n FROM signatures WHERE petition_id = $1 \
+                     AND status = 'confirmed' AND country = 'FR' GROUP BY postcode, commune \
+                     ORDER BY n DESC, postcode, commune",
+                )
+                .bind(petition_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::Breakdown { by_country, by_department, by_commune })
+            }
+
+            async fn recent_signers(
+                &self,
+                petition_id: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::RecentSigner>> {
+                Ok(sqlx::query_as(
+                    "SELECT first_name, commune, created_at FROM signatures \
+                     WHERE petition_id = $1 AND status = 'confirmed' AND show_name ORDER BY id DESC LIMIT $2",
+                )
+                .bind(petition_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn expire_unconfirmed(&self, created_before: i64) -> $crate::StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let per_petition: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT petition_id, COUNT(*) FROM signatures WHERE status = 'pending' AND created_at < $1 \
+                     GROUP BY petition_id",
+                )
+                .bind(created_before)
+                .fetch_all(&mut *tx)
+                .await?;
+                let deleted = sqlx::query("DELETE FROM signatures WHERE status = 'pending' AND created_at < $1")
+                    .bind(created_before)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                for (petition_id, n) in per_petition {
+                    sqlx::query("UPDATE petitions SET pending_count = pending_count - $2 WHERE id = $1")
+                        .bind(petition_id)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_petition_store;
