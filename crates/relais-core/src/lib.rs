@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod password;
 pub mod petition;
 pub mod phone;
+pub mod places;
 pub mod role;
 pub mod settings;
 pub mod signature;

@@ -66,6 +66,16 @@ impl LinkSigner {
         format!("{}.{}", B64.encode(body), B64.encode(sig))
     }
 
+    /// A keyed, non-reversible fingerprint of `data` (client addresses for abuse
+    /// views): stable for this installation, useless to anyone without its secret.
+    pub fn fingerprint(&self, data: &str) -> String {
+        let digest = self
+            .mac(format!("fingerprint\n{data}").as_bytes())
+            .finalize()
+            .into_bytes();
+        B64.encode(&digest[..12])
+    }
+
     /// Checks signature, purpose and expiry against `now` (Unix seconds).
     pub fn verify(&self, purpose: &str, token: &str, now: i64) -> Result<Claims, TokenError> {
         let (body_b64, sig_b64) = token.trim().split_once('.').ok_or(TokenError::Invalid)?;

@@ -34,6 +34,8 @@ pub struct Worker {
     store: DynStore,
     deliverer: Arc<Deliverer>,
     stats: Arc<WorkerStats>,
+    /// Unconfirmed petition signatures older than this are deleted (housekeeping).
+    signature_expiry_days: Option<i64>,
 }
 
 fn now() -> i64 {
@@ -47,7 +49,23 @@ impl Worker {
             store,
             deliverer,
             stats: Arc::default(),
+            signature_expiry_days: None,
         }
+    }
+
+    /// Also deletes petition signatures left unconfirmed for `days`, during housekeeping.
+    pub fn expire_signatures_after(mut self, days: i64) -> Self {
+        self.signature_expiry_days = Some(days);
+        self
+    }
+
+    /// Deletes expired sessions, links and unconfirmed signatures.
+    pub async fn housekeeping(&self) -> StoreResult<u64> {
+        let mut n = self.store.purge_expired(now()).await?;
+        if let Some(days) = self.signature_expiry_days {
+            n += self.store.expire_unconfirmed(now() - days * 86_400).await?;
+        }
+        Ok(n)
     }
 
     /// Shared counters (sent, failed) for metrics.
@@ -107,9 +125,9 @@ impl Worker {
             if std::time::Instant::now() >= next_purge {
                 next_purge += PURGE_EVERY;
                 // Housekeeping rides on the worker: every installation runs at least one.
-                match self.store.purge_expired(now()).await {
-                    Ok(n) => tracing::debug!(rows = n, "expired sessions and links deleted"),
-                    Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
+                match self.housekeeping().await {
+                    Ok(n) => tracing::debug!(rows = n, "expired sessions, links and signatures deleted"),
+                    Err(error) => tracing::warn!(%error, "housekeeping failed"),
                 }
             }
             let delivered = match self.run_once().await {

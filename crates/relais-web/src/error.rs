@@ -28,6 +28,9 @@ pub enum AppError {
     /// A request that cannot be understood (malformed body).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The thing existed but is over (a closed petition).
+    #[error("gone")]
+    Gone,
     /// A body larger than allowed.
     #[error("payload too large")]
     TooLarge,
@@ -55,6 +58,11 @@ impl IntoResponse for AppError {
             Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "429"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "400"),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "413"),
+            Self::Gone => (StatusCode::GONE, "410"),
+            Self::Store(StoreError::Unavailable(_)) => {
+                tracing::error!(error = %self, "storage unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "503")
+            }
             Self::Store(StoreError::Conflict(_) | StoreError::LastOwner) => (StatusCode::CONFLICT, "400"),
             Self::SignInRequired(next) => {
                 let target = format!(

@@ -32,6 +32,8 @@ pub struct WebConfig {
     pub data_dir: PathBuf,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Days a signature may stay unconfirmed (also the confirmation link's lifetime).
+    pub signature_expiry_days: i64,
 }
 
 impl WebConfig {
@@ -57,6 +59,10 @@ pub struct AppState {
     catalogues: Arc<i18n::Catalogues>,
     limits: limits::Limits,
     metrics: metrics::Metrics,
+    /// The group-commit writer signatures go through.
+    writer: relais_store::SignWriter,
+    /// Petition figures computed at most every few seconds (GROUP BY over signatures).
+    figures: routes::petition::FiguresCache,
 }
 
 /// Shared handle on the state.
@@ -68,6 +74,7 @@ impl AppState {
         store: DynStore,
         signer: LinkSigner,
         config: WebConfig,
+        writer: relais_store::SignWriter,
         worker_stats: Option<Arc<WorkerStats>>,
     ) -> Shared {
         Arc::new(Self {
@@ -77,6 +84,8 @@ impl AppState {
             catalogues: Arc::new(i18n::Catalogues::load()),
             limits: limits::Limits::new(),
             metrics: metrics::Metrics::new(worker_stats),
+            writer,
+            figures: routes::petition::FiguresCache::default(),
         })
     }
 

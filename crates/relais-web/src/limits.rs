@@ -18,6 +18,9 @@ pub(crate) struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     /// Link e-mails and password attempts per account address.
     per_account: DefaultKeyedRateLimiter<String>,
+    /// Signatures per client address. Generous: a mobile carrier or a school puts
+    /// hundreds of people behind one address.
+    signing: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
 }
 
@@ -34,6 +37,7 @@ impl Limits {
         Self {
             per_ip: RateLimiter::keyed(quota(120, 20)),
             per_account: RateLimiter::keyed(quota(12, 5)),
+            signing: RateLimiter::keyed(quota(600, 30)),
             checks: AtomicU64::new(0),
         }
     }
@@ -44,6 +48,11 @@ impl Limits {
             limiter.retain_recent();
         }
         limiter.check_key(key).map_err(|_| AppError::RateLimited)
+    }
+
+    /// One signature (or confirmation resend) from `ip`.
+    pub(crate) fn signing(&self, ip: IpAddr) -> Result<(), AppError> {
+        self.check(&self.signing, &ip)
     }
 
     /// One sign-in-related request from `ip` about `account` (normalised e-mail).

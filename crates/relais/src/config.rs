@@ -51,6 +51,9 @@ pub struct Settings {
     /// Sender address of e-mails (default: relais@ the host of the public URL).
     #[arg(long, env = "RELAIS_EMAIL_FROM", global = true)]
     pub email_from: Option<String>,
+    /// Days a petition signature may stay unconfirmed before it is deleted.
+    #[arg(long, env = "RELAIS_SIGNATURE_EXPIRY_DAYS", default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=365), global = true)]
+    pub signature_expiry_days: i64,
     /// Log filter, e.g. `info` or `relais=debug,info`.
     #[arg(long, env = "RELAIS_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -148,6 +151,7 @@ pub fn unknown_env_settings() -> Vec<String> {
         "RELAIS_EMAIL_FROM",
         "RELAIS_LOG",
         "RELAIS_LOG_FORMAT",
+        "RELAIS_SIGNATURE_EXPIRY_DAYS",
     ];
     std::env::vars()
         .map(|(k, _)| k)

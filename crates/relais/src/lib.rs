@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use relais_core::token::LinkSigner;
 use relais_messaging::{Deliverer, DeliveryConfig, Worker};
-use relais_store::DynStore;
+use relais_store::{DynStore, SignWriter};
 use relais_web::{AppState, WebConfig};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -72,6 +72,7 @@ fn deliverer(settings: &Settings) -> Result<Arc<Deliverer>, RunError> {
 fn app_state(
     settings: &Settings,
     store: DynStore,
+    writer: SignWriter,
     stats: Option<Arc<relais_messaging::WorkerStats>>,
 ) -> Result<Arc<AppState>, RunError> {
     let secret = datadir::secret(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?;
@@ -79,8 +80,9 @@ fn app_state(
         base_url: settings.base_url(),
         data_dir: settings.data.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
+        signature_expiry_days: settings.signature_expiry_days,
     };
-    Ok(AppState::new(store, LinkSigner::new(secret), web, stats))
+    Ok(AppState::new(store, LinkSigner::new(secret), web, writer, stats))
 }
 
 /// Starts Relais on `listener` and serves until `shutdown` completes, then stops
@@ -102,8 +104,11 @@ pub async fn launch(
     };
     let store = open_store(&settings).await?;
     let deliverer = deliverer(&settings)?;
-    let worker = options.worker.then(|| Worker::new(store.clone(), deliverer.clone()));
-    let state = app_state(&settings, store.clone(), worker.as_ref().map(Worker::stats))?;
+    let worker = options
+        .worker
+        .then(|| Worker::new(store.clone(), deliverer.clone()).expire_signatures_after(settings.signature_expiry_days));
+    let (writer, writer_task) = SignWriter::spawn(store.clone());
+    let state = app_state(&settings, store.clone(), writer, worker.as_ref().map(Worker::stats))?;
 
     if options.demo
         && let Some((user_id, org_id)) = demo::seed(&store).await.map_err(|e| RunError::Runtime(e.to_string()))?
@@ -138,6 +143,9 @@ pub async fn launch(
     let app = relais_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
 
+    // The router (and every handle on the writer) is gone: the writer finishes
+    // what was queued, then stops. Only then may the database close.
+    let _ = writer_task.await;
     tracing::info!("shutting down: finishing deliveries");
     let _ = stop_tx.send(true);
     if let Some(task) = worker_task {
@@ -154,7 +162,8 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let store = open_store(settings).await?;
-    let worker = Worker::new(store.clone(), deliverer(settings)?);
+    let worker =
+        Worker::new(store.clone(), deliverer(settings)?).expire_signatures_after(settings.signature_expiry_days);
     if once {
         let n = worker.drain().await.map_err(|e| RunError::Runtime(e.to_string()))?;
         println!("{n} message(s) attempted");
@@ -190,7 +199,8 @@ pub async fn create_org(settings: &Settings, slug: &str, name: &str, admin: &str
         }
         other => RunError::Runtime(other.to_string()),
     })?;
-    let state = app_state(settings, store.clone(), None)?;
+    let (writer, _) = SignWriter::spawn(store.clone());
+    let state = app_state(settings, store.clone(), writer, None)?;
     let link = state
         .login_link(user.id, Some(org.id))
         .await

@@ -32,6 +32,7 @@ impl Done {
             "role" => "staff-updated",
             "removed" => "staff-removed",
             "retried" => "outbox-retried",
+            "state" => "petition-state-changed",
             "invited" => return Some(t.arg("staff-invited", "email", self.email.as_deref().unwrap_or_default())),
             _ => return None,
         };

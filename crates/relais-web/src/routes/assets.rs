@@ -12,6 +12,7 @@ pub(crate) const VERSION: &str = "1";
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
+const PETITION_JS: &str = include_str!("../../static/petition.js");
 
 fn cached(content_type: &'static str, body: impl IntoResponse, max_age: &'static str) -> Response {
     let mut response = body.into_response();
@@ -26,6 +27,11 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Result<Response, Ap
     match file.as_str() {
         "app.css" => Ok(cached("text/css; charset=utf-8", APP_CSS, "public, max-age=86400")),
         "favicon.svg" => Ok(cached("image/svg+xml", FAVICON, "public, max-age=86400")),
+        "petition.js" => Ok(cached(
+            "text/javascript; charset=utf-8",
+            PETITION_JS,
+            "public, max-age=86400",
+        )),
         _ => Err(AppError::NotFound),
     }
 }

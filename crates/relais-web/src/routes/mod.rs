@@ -5,8 +5,11 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod assets;
 pub(crate) mod auth;
+pub(crate) mod petition;
+pub(crate) mod petitions_admin;
 pub(crate) mod public;
 pub(crate) mod settings;
+pub(crate) mod sign;
 pub(crate) mod staff;
 
 use axum::Router;
@@ -47,6 +50,16 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/staff/invite", post(staff::invite))
         .route("/admin/staff/{user_id}/role", post(staff::set_role))
         .route("/admin/staff/{user_id}/remove", post(staff::remove))
+        .route(
+            "/admin/petitions",
+            get(petitions_admin::list).post(petitions_admin::create),
+        )
+        .route("/admin/petitions/new", get(petitions_admin::new))
+        .route(
+            "/admin/petitions/{id}",
+            get(petitions_admin::edit).post(petitions_admin::update),
+        )
+        .route("/admin/petitions/{id}/state", post(petitions_admin::set_state))
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
         .layer(SetResponseHeaderLayer::overriding(
@@ -57,6 +70,11 @@ pub(crate) fn router(state: Shared) -> Router {
     let public = Router::new()
         .route("/", get(public::home))
         .route("/o/{slug}", get(public::org_page))
+        .route("/p/{slug}", get(petition::show))
+        .route("/p/{slug}/sign", post(sign::sign))
+        .route("/p/{slug}/thanks", get(sign::thanks))
+        .route("/p/{slug}/confirm", get(sign::confirm))
+        .route("/p/{slug}/resend", post(sign::resend))
         .route("/lang/{code}", get(public::switch_language))
         .route("/healthz", get(public::healthz))
         .route("/metrics", get(crate::metrics::metrics))

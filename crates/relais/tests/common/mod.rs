@@ -45,6 +45,7 @@ pub fn settings_for(data: PathBuf, db_url: &str, port: u16) -> Settings {
         smtp_url: None,
         sms_url: None,
         email_from: None,
+        signature_expiry_days: 14,
         log: "warn".into(),
         log_format: "text".into(),
     }

@@ -1,0 +1,207 @@
+//! The public petition page and its figures (`/p/{slug}`, `/p/{slug}.json`).
+//!
+//! The page is the same for every visitor of a language, so it is cacheable for a
+//! few seconds; the live count comes from the JSON, refreshed by a small script.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use relais_core::petition::next_milestone;
+use relais_store::{Breakdown, Org, Petition, RecentSigner};
+
+use crate::extract::Lang;
+use crate::render::{Brand, Chrome, Errors, page};
+use crate::routes::sign::SignForm;
+use crate::{AppError, AppState, Shared};
+
+/// How long the place breakdown of a petition is reused before being recomputed.
+const FIGURES_TTL: Duration = Duration::from_secs(10);
+
+/// Recently computed breakdowns, per petition.
+#[derive(Default)]
+pub(crate) struct FiguresCache(Mutex<HashMap<i64, (Instant, Breakdown)>>);
+
+impl FiguresCache {
+    /// Drops a petition's figures so the next request recomputes them (after a
+    /// confirmation here; other processes catch up within the TTL).
+    pub(crate) fn forget(&self, petition_id: i64) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(&petition_id);
+        }
+    }
+
+    async fn get(&self, state: &AppState, petition_id: i64) -> Result<Breakdown, AppError> {
+        if let Ok(map) = self.0.lock()
+            && let Some((at, b)) = map.get(&petition_id)
+            && at.elapsed() < FIGURES_TTL
+        {
+            return Ok(b.clone());
+        }
+        let fresh = state.store.breakdown(petition_id).await?;
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(petition_id, (Instant::now(), fresh.clone()));
+        }
+        Ok(fresh)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "petition.html")]
+pub(crate) struct PetitionTemplate {
+    pub c: Chrome,
+    pub p: Petition,
+    pub org: Org,
+    pub body_html: String,
+    pub count: String,
+    pub target: i64,
+    pub target_label: String,
+    pub recent: Vec<RecentSigner>,
+    pub errors: Errors,
+    pub form: SignForm,
+    pub edited: Option<String>,
+    /// Why the form is absent (closed, victory).
+    pub closed_text: String,
+}
+
+/// Groups digits the French way (narrow no-break spaces) or the English way.
+pub(crate) fn format_count(n: i64, locale: relais_core::Locale) -> String {
+    let digits = n.abs().to_string();
+    let sep = match locale {
+        relais_core::Locale::Fr => "\u{202f}",
+        relais_core::Locale::En => ",",
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Loads a petition the public may see, with its association.
+pub(crate) async fn public_petition(state: &AppState, slug: &str) -> Result<(Petition, Org), AppError> {
+    let petition = state
+        .store
+        .petition_by_slug(slug)
+        .await?
+        .filter(|p| p.state.is_public())
+        .ok_or(AppError::NotFound)?;
+    let org = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.id == petition.org_id)
+        .ok_or(AppError::NotFound)?;
+    Ok((petition, org))
+}
+
+/// Builds the page; `errors` and `form` carry a refused signature back.
+pub(crate) async fn petition_page(
+    state: &AppState,
+    petition: Petition,
+    org: Org,
+    lang: Lang,
+    errors: Errors,
+    form: SignForm,
+) -> Result<PetitionTemplate, AppError> {
+    let t = state.tr(lang.or(org.locale()));
+    let path = format!("/p/{}", petition.slug);
+    let mut c = Chrome::new(t.clone(), petition.title.clone(), &path);
+    c.brand = Some(Brand::of(&org));
+    let recent = state.store.recent_signers(petition.id, 8).await?;
+    let target = next_milestone(petition.confirmed_count, petition.goal);
+    let target_label = t.arg("petition-next-target", "target", &format_count(target, t.locale));
+    let edited = petition
+        .edited_at
+        .map(|ts| crate::render::local_time(ts, &org.timezone));
+    let closed_text = t.get(&format!("petition-closed-{}", petition.state.as_str()));
+    Ok(PetitionTemplate {
+        body_html: relais_core::markdown::to_safe_html(&petition.body),
+        count: format_count(petition.confirmed_count, t.locale),
+        target,
+        target_label,
+        recent,
+        errors,
+        form,
+        edited,
+        closed_text,
+        c,
+        p: petition,
+        org,
+    })
+}
+
+/// `GET /p/{slug}` and `GET /p/{slug}.json`.
+pub(crate) async fn show(
+    State(state): State<Shared>,
+    Path(slug): Path<String>,
+    lang: Lang,
+) -> Result<Response, AppError> {
+    if let Some(slug) = slug.strip_suffix(".json") {
+        return figures(&state, slug).await;
+    }
+    let (petition, org) = public_petition(&state, &slug).await?;
+    let template = petition_page(&state, petition, org, lang, Errors::default(), SignForm::default()).await?;
+    let mut response = page(&template)?;
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=10"),
+    );
+    h.insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    Ok(response)
+}
+
+async fn figures(state: &AppState, slug: &str) -> Result<Response, AppError> {
+    let (petition, _) = public_petition(state, slug).await?;
+    let counts = state.store.counts(petition.id).await?;
+    let b = state.figures.get(state, petition.id).await?;
+    let body = serde_json::json!({
+        "slug": petition.slug,
+        "title": petition.title,
+        "state": petition.state,
+        "counts": counts,
+        "goal": petition.goal,
+        "next_milestone": next_milestone(counts.confirmed, petition.goal),
+        "by_country": b.by_country.iter().map(|(code, n)| serde_json::json!({"code": code, "count": n})).collect::<Vec<_>>(),
+        "by_department": b.by_department.iter().map(|(code, n)| serde_json::json!({"code": code, "count": n})).collect::<Vec<_>>(),
+        "by_commune": b.by_commune.iter().map(|(pc, name, n)| serde_json::json!({"postcode": pc, "name": name, "count": n})).collect::<Vec<_>>(),
+    });
+    let mut response = Json(body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=5"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_count;
+    use relais_core::Locale;
+
+    #[test]
+    fn counts_are_grouped_as_each_language_writes_them() {
+        assert_eq!(format_count(0, Locale::Fr), "0");
+        assert_eq!(format_count(999, Locale::Fr), "999");
+        assert_eq!(format_count(1234567, Locale::Fr), "1\u{202f}234\u{202f}567");
+        assert_eq!(format_count(1234567, Locale::En), "1,234,567");
+    }
+}

@@ -1,0 +1,421 @@
+//! Petitions end to end: staff write and publish, people sign (form and JSON),
+//! confirm by e-mail, and the public figures follow.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+async fn publish(app: &TestApp, title: &str, goal: &str) -> String {
+    let page = app.get("/admin/petitions/new").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = app
+        .post(
+            "/admin/petitions",
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "publish"),
+                ("title", title),
+                ("slug", ""),
+                (
+                    "body",
+                    "Le puits de **Kpalimé** est à sec.\n\n<script>alert(1)</script>",
+                ),
+                ("target_name", "Mme la Maire"),
+                ("target_role", "Maire de Kpalimé"),
+                ("goal", goal),
+                ("tags", "eau"),
+                ("closes_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    app.store
+        .petition_by_slug(&relais_core::petition::slugify(title))
+        .await
+        .unwrap()
+        .unwrap()
+        .slug
+}
+
+async fn setup(app: &TestApp) -> String {
+    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    app.follow_login_link(&link).await;
+    publish(app, "Sauvons le puits de Kpalimé", "").await
+}
+
+fn signer(email: &str, postcode: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("first_name", "Marie".into()),
+        ("last_name", "Curie".into()),
+        ("email", email.into()),
+        ("postcode", postcode.into()),
+        ("country", "FR".into()),
+        ("consent_updates", "on".into()),
+        ("show_name", "on".into()),
+        ("website", String::new()),
+    ]
+}
+
+on_both_backends!(people_sign_confirm_by_email_and_the_count_follows);
+
+async fn people_sign_confirm_by_email_and_the_count_follows(app: &TestApp) {
+    let slug = setup(app).await;
+    let visitor = client();
+    let page = visitor.get(app.url(&format!("/p/{slug}"))).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["cache-control"].to_str().unwrap().starts_with("public"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Sauvons le puits de Kpalimé") && html.contains("<strong>Kpalimé</strong>"));
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>alert"),
+        "text is sanitised"
+    );
+    assert!(html.contains("Prochain objectif : 100"));
+
+    let r = visitor
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("Marie@Example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status(), location(&r)),
+        (StatusCode::SEE_OTHER, format!("/p/{slug}/thanks?s=pending"))
+    );
+    let thanks = visitor
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("confirmez votre signature"));
+    let figures: serde_json::Value = visitor
+        .get(app.url(&format!("/p/{slug}.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["counts"], serde_json::json!({"confirmed": 0, "pending": 1}));
+
+    let email = app.last_email_to("marie@example.org").await;
+    assert_eq!(email.subject, "Confirmez votre signature : Sauvons le puits de Kpalimé");
+    assert!(email.from.contains("Les Amis du Puits"));
+    let link = link_in(&email, &app.url(&format!("/p/{slug}/confirm?token=")));
+    let confirmed = visitor.get(&link).send().await.unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert!(
+        confirmed
+            .text()
+            .await
+            .unwrap()
+            .contains("votre signature est confirmée")
+    );
+    let figures: serde_json::Value = visitor
+        .get(app.url(&format!("/p/{slug}.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["counts"], serde_json::json!({"confirmed": 1, "pending": 0}));
+    assert_eq!(
+        figures["by_department"],
+        serde_json::json!([{"code": "75", "count": 1}])
+    );
+    assert_eq!(figures["by_commune"][0]["name"], "Paris 11e Arrondissement");
+    assert_eq!(
+        visitor.get(&link).send().await.unwrap().status(),
+        StatusCode::OK,
+        "clicking twice is harmless"
+    );
+
+    // Signing again says so kindly.
+    let again = visitor
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("marie@example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&again).starts_with(&format!("/p/{slug}/thanks?s=confirmed")));
+    let page = visitor
+        .get(app.url(&format!("/p/{slug}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Marie — Paris 11e Arrondissement"),
+        "recent signers who agreed"
+    );
+}
+
+#[tokio::test]
+async fn scripts_sign_with_json_as_the_contract_says() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let url = app.url(&format!("/p/{slug}/sign"));
+    let body = serde_json::json!({
+        "first_name": "Paul", "last_name": "Langevin", "email": "paul@example.org", "postcode": "69001",
+        "country": "FR", "comment": "", "consent_updates": true, "consent_newsletter": false
+    });
+    let r = client().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"status": "pending"})
+    );
+    let r = client().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"status": "already_signed", "confirmed": false})
+    );
+    let form = client()
+        .post(&url)
+        .header("accept", "application/json")
+        .form(&signer("form@example.org", "13001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        form.status(),
+        StatusCode::CREATED,
+        "a form post asking for JSON gets JSON"
+    );
+    let bad = client()
+        .post(&url)
+        .json(&serde_json::json!({"email": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(v["status"], "invalid");
+    let fields: Vec<_> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["first_name", "last_name", "email", "postcode"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_signature_keeps_the_form_and_closed_or_hidden_petitions_say_so() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let mut bad = signer("pas-une-adresse", "750");
+    bad[0].1 = "Jeanne".into();
+    let r = client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("value=\"Jeanne\"")
+            && html.contains("value=\"pas-une-adresse\"")
+            && html.contains("value=\"750\"")
+    );
+    assert!(html.contains("id=\"email-error\"") && html.contains("id=\"postcode-error\""));
+    assert_eq!(
+        app.store
+            .counts(app.store.petition_by_slug(&slug).await.unwrap().unwrap().id)
+            .await
+            .unwrap()
+            .pending,
+        0
+    );
+    assert_eq!(app.get("/p/nope").await.status(), StatusCode::NOT_FOUND);
+    // A draft is not public.
+    let page = app.get("/admin/petitions/new").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    app.post(
+        "/admin/petitions",
+        &[
+            ("csrf", csrf.as_str()),
+            ("action", "save"),
+            ("title", "Brouillon secret"),
+            ("body", "x"),
+            ("target_name", "X"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        client()
+            .get(app.url("/p/brouillon-secret"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // Closing stops signatures with a clear answer.
+    let p = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
+    let r = app
+        .post(
+            &format!("/admin/petitions/{}/state", p.id),
+            &[("csrf", csrf.as_str()), ("to", "closed")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/admin/petitions/{}?done=state", p.id));
+    let closed = client()
+        .get(app.url(&format!("/p/{slug}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(closed.contains("Cette pétition est close") && !closed.contains("action=\"/p/"));
+    let r = client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("late@example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signing_again_unconfirmed_offers_to_resend_the_email() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let visitor = client();
+    visitor
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("lea@example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    let again = visitor
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("lea@example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&again).contains("s=already"));
+    let page = visitor
+        .get(app.url(&location(&again)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Renvoyer l’e-mail de confirmation"));
+    let token = hidden(&page, "t");
+    let r = visitor
+        .post(app.url(&format!("/p/{slug}/resend")))
+        .form(&[("t", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), format!("/p/{slug}/thanks?s=resent"));
+    app.drain().await;
+    assert_eq!(app.emails().iter().filter(|e| e.to == "lea@example.org").count(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bots_filling_the_hidden_field_are_thanked_and_ignored() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let mut bot = signer("bot@example.org", "75011");
+    bot.last_mut().unwrap().1 = "http://spam.example".into();
+    let r = client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&bot)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), format!("/p/{slug}/thanks?s=pending"));
+    let p = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
+    assert_eq!(app.store.counts(p.id).await.unwrap().pending, 0);
+    app.drain().await;
+    assert!(app.emails().iter().all(|e| e.to != "bot@example.org"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_address_signing_in_bulk_is_rate_limited() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let mut statuses = Vec::new();
+    for i in 0..35 {
+        let r = client()
+            .post(app.url(&format!("/p/{slug}/sign")))
+            .form(&signer(&format!("p{i}@example.org"), "75011"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 30);
+    assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn viewers_read_petitions_but_cannot_write_them() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    setup(&app).await;
+    let csrf = hidden(&app.get("/admin/staff").await.text().await.unwrap(), "csrf");
+    app.post(
+        "/admin/staff/invite",
+        &[("csrf", csrf.as_str()), ("email", "v@amis.example"), ("role", "viewer")],
+    )
+    .await;
+    let invite = app.last_email_to("v@amis.example").await;
+    let viewer = client();
+    viewer
+        .get(link_in(&invite, &app.url("/admin/auth?token=")))
+        .send()
+        .await
+        .unwrap();
+    let list = viewer
+        .get(app.url("/admin/petitions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Sauvons le puits") && !list.contains("/admin/petitions/new"));
+    assert_eq!(
+        viewer
+            .get(app.url("/admin/petitions/new"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let vcsrf = hidden(&list, "csrf");
+    let r = viewer
+        .post(app.url("/admin/petitions"))
+        .form(&[
+            ("csrf", vcsrf.as_str()),
+            ("title", "X"),
+            ("body", "x"),
+            ("target_name", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
