@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod color;
+pub mod disposable;
 pub mod email;
 pub mod legal;
 pub mod locale;

@@ -66,16 +66,21 @@ impl SignatureInput {
         let last_name = name(&self.last_name, "last_name", &mut errors);
         let email = Email::parse(&self.email)
             .map_err(|e| {
-                errors.push(FieldError::new(
-                    "email",
-                    if e == EmailError::Empty {
-                        "err-required"
-                    } else {
-                        "err-email"
-                    },
-                ));
+                let code = if e == EmailError::Empty {
+                    "err-required"
+                } else {
+                    "err-email"
+                };
+                errors.push(FieldError::new("email", code));
             })
-            .ok();
+            .ok()
+            .filter(|e| {
+                let throwaway = crate::disposable::is_disposable(e.domain());
+                if throwaway {
+                    errors.push(FieldError::new("email", "err-email-disposable"));
+                }
+                !throwaway
+            });
         let country = if self.country.trim().is_empty() {
             "FR".to_owned()
         } else {
@@ -200,6 +205,11 @@ mod tests {
             ..input()
         };
         assert_eq!(short.parse().unwrap_err()[0].code, "err-postcode");
+        let throwaway = SignatureInput {
+            email: "bot@yopmail.com".into(),
+            ..input()
+        };
+        assert_eq!(throwaway.parse().unwrap_err()[0].code, "err-email-disposable");
         let missing = SignatureInput {
             postcode: String::new(),
             ..input()

@@ -29,7 +29,10 @@ use relais_core::{Email, Role};
 pub use access::OrgAccess;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
-pub use petition_model::{Breakdown, Counts, Petition, RecentSigner, SignOutcome, SignRequest};
+pub use petition_model::{
+    Breakdown, Burst, BurstKind, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
+    SignatureRecord, confirmation_key,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{MAX_BATCH, SignWriter};
@@ -174,6 +177,34 @@ pub trait PetitionStore: Send + Sync {
     async fn breakdown(&self, petition_id: i64) -> StoreResult<Breakdown>;
     /// The latest confirmed signers who agreed to be shown.
     async fn recent_signers(&self, petition_id: i64, limit: i64) -> StoreResult<Vec<RecentSigner>>;
+    /// Up to `limit` signatures of a petition with ids above `after_id`, in id order
+    /// (keyset paging: an export of a million rows holds one page at a time).
+    async fn signatures_page(
+        &self,
+        access: &OrgAccess,
+        petition_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<SignatureRecord>>;
+    /// Values shared by at least `min_count` valid signatures made since `since`:
+    /// the same address, network, e-mail domain or postcode.
+    async fn signature_bursts(
+        &self,
+        access: &OrgAccess,
+        petition_id: i64,
+        since: i64,
+        min_count: i64,
+    ) -> StoreResult<Vec<Burst>>;
+    /// Invalidates the matching signatures with `reason`, fixes the counts and
+    /// withdraws their queued confirmation e-mails; returns how many were invalidated.
+    async fn invalidate_signatures(
+        &self,
+        access: &OrgAccess,
+        petition_id: i64,
+        filter: &InvalidationFilter,
+        reason: &str,
+        now: i64,
+    ) -> StoreResult<u64>;
     /// Deletes signatures still unconfirmed that were made before `created_before`,
     /// with their unverified consents, and fixes the counts.
     async fn expire_unconfirmed(&self, created_before: i64) -> StoreResult<u64>;

@@ -202,6 +202,8 @@ pub enum OutboxStatus {
     Sent,
     /// Gave up after too many failures; staff can see and retry it.
     Dead,
+    /// Withdrawn before delivery (its signature was invalidated as abuse).
+    Cancelled,
 }
 
 impl OutboxStatus {
@@ -212,6 +214,7 @@ impl OutboxStatus {
             Self::Sending => "sending",
             Self::Sent => "sent",
             Self::Dead => "dead",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -221,6 +224,7 @@ impl OutboxStatus {
             "sending" => Some(Self::Sending),
             "sent" => Some(Self::Sent),
             "dead" => Some(Self::Dead),
+            "cancelled" => Some(Self::Cancelled),
             _ => None,
         }
     }

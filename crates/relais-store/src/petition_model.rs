@@ -159,6 +159,126 @@ pub struct Breakdown {
     pub by_commune: Vec<(String, String, i64)>,
 }
 
+/// The idempotency key of a signature's confirmation e-mail (resends add `:{suffix}`),
+/// so invalidation can withdraw the ones still queued.
+pub fn confirmation_key(petition_id: i64, email: &str) -> String {
+    format!("confirm:{petition_id}:{email}")
+}
+
+/// One signature as staff export it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SignatureRecord {
+    /// Row id (export order and paging key).
+    pub id: i64,
+    /// Normalised address.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Commune, when the postcode names one.
+    pub commune: String,
+    /// Department code.
+    pub department: String,
+    /// Country code.
+    pub country: String,
+    /// Comment.
+    pub comment: Option<String>,
+    /// Agreed to updates about the petition.
+    pub consent_updates: bool,
+    /// Agreed to the newsletter.
+    pub consent_newsletter: bool,
+    /// Agreed to be shown among signers.
+    pub show_name: bool,
+    /// `pending`, `confirmed` or `invalidated`.
+    pub status: String,
+    /// Why it was invalidated.
+    pub invalidation_reason: Option<String>,
+    /// Signing time.
+    pub created_at: i64,
+    /// Confirmation time.
+    pub confirmed_at: Option<i64>,
+}
+
+/// What a group of suspicious signatures shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BurstKind {
+    /// The same client address (keyed hash).
+    Ip,
+    /// The same network, /24 or /48 (keyed hash).
+    Network,
+    /// The same e-mail domain.
+    Domain,
+    /// The same postcode.
+    Postcode,
+}
+
+impl BurstKind {
+    /// Every kind, in display order.
+    pub const ALL: [BurstKind; 4] = [
+        BurstKind::Ip,
+        BurstKind::Network,
+        BurstKind::Domain,
+        BurstKind::Postcode,
+    ];
+
+    /// Stable name (forms, URLs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ip => "ip",
+            Self::Network => "network",
+            Self::Domain => "domain",
+            Self::Postcode => "postcode",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The column holding the grouped value (a fixed list: never user input in SQL).
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::Ip => "ip_hash",
+            Self::Network => "network_hash",
+            Self::Domain => "email_domain",
+            Self::Postcode => "postcode",
+        }
+    }
+}
+
+/// Many signatures sharing one value in a short window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burst {
+    /// What they share.
+    pub kind: BurstKind,
+    /// The shared value.
+    pub key: String,
+    /// How many (not yet invalidated).
+    pub count: i64,
+    /// First of them.
+    pub first_at: i64,
+    /// Last of them.
+    pub last_at: i64,
+}
+
+/// Which signatures to invalidate: sharing `key` as `kind`, made in `[from, to]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidationFilter {
+    /// What they share.
+    pub kind: BurstKind,
+    /// The shared value.
+    pub key: String,
+    /// Window start (Unix seconds, inclusive).
+    pub from: i64,
+    /// Window end (inclusive).
+    pub to: i64,
+}
+
 /// A recent signer who agreed to be shown.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecentSigner {

@@ -42,8 +42,8 @@ macro_rules! impl_petition_store {
                 let inserted: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO signatures (petition_id, org_id, supporter_id, email, first_name, last_name, \
                      postcode, country, commune, department, comment, show_name, consent_updates, \
-                     consent_newsletter, status, ip_hash, network_hash, locale, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18) \
+                     consent_newsletter, status, ip_hash, network_hash, locale, created_at, email_domain) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18, $19) \
                      ON CONFLICT (petition_id, email) DO NOTHING RETURNING id",
                 )
                 .bind(r.petition_id)
@@ -64,6 +64,7 @@ macro_rules! impl_petition_store {
                 .bind(&r.network_hash)
                 .bind(&r.locale)
                 .bind(now)
+                .bind(d.email.domain())
                 .fetch_optional(&mut *conn)
                 .await?;
                 let Some(signature_id) = inserted else {
@@ -353,6 +354,125 @@ macro_rules! impl_petition_store {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn signatures_page(
+                &self,
+                access: &$crate::OrgAccess,
+                petition_id: i64,
+                after_id: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::SignatureRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, email, first_name, last_name, postcode, commune, department, country, comment, \
+                     consent_updates, consent_newsletter, show_name, status, invalidation_reason, created_at, \
+                     confirmed_at FROM signatures WHERE petition_id = $1 AND org_id = $2 AND id > $3 \
+                     ORDER BY id LIMIT $4",
+                )
+                .bind(petition_id)
+                .bind(access.org_id())
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn signature_bursts(
+                &self,
+                access: &$crate::OrgAccess,
+                petition_id: i64,
+                since: i64,
+                min_count: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Burst>> {
+                let mut bursts = Vec::new();
+                for kind in $crate::BurstKind::ALL {
+                    let col = kind.column();
+                    let sql = format!(
+                        "SELECT {col}, COUNT(*) AS n, MIN(created_at), MAX(created_at) FROM signatures \
+                         WHERE petition_id = $1 AND org_id = $2 AND created_at >= $3 AND status <> 'invalidated' \
+                         AND {col} <> '' GROUP BY {col} HAVING COUNT(*) >= $4 ORDER BY n DESC LIMIT 50"
+                    );
+                    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(petition_id)
+                        .bind(access.org_id())
+                        .bind(since)
+                        .bind(min_count)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    bursts.extend(rows.into_iter().map(|(key, count, first_at, last_at)| $crate::Burst {
+                        kind,
+                        key,
+                        count,
+                        first_at,
+                        last_at,
+                    }));
+                }
+                Ok(bursts)
+            }
+
+            async fn invalidate_signatures(
+                &self,
+                access: &$crate::OrgAccess,
+                petition_id: i64,
+                filter: &$crate::InvalidationFilter,
+                reason: &str,
+                now: i64,
+            ) -> $crate::StoreResult<u64> {
+                let col = filter.kind.column();
+                let matching = format!(
+                    "petition_id = $1 AND org_id = $2 AND {col} = $3 AND created_at >= $4 AND created_at <= $5 \
+                     AND status <> 'invalidated'"
+                );
+                let mut tx = self.pool.begin().await?;
+                let hit: Vec<(String, String)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT email, status FROM signatures WHERE {matching}")))
+                        .bind(petition_id)
+                        .bind(access.org_id())
+                        .bind(&filter.key)
+                        .bind(filter.from)
+                        .bind(filter.to)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                if hit.is_empty() {
+                    return Ok(0);
+                }
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE signatures SET status = 'invalidated', invalidation_reason = $6 WHERE {matching}"
+                )))
+                .bind(petition_id)
+                .bind(access.org_id())
+                .bind(&filter.key)
+                .bind(filter.from)
+                .bind(filter.to)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+                let confirmed = hit.iter().filter(|(_, s)| s == "confirmed").count() as i64;
+                let pending = hit.len() as i64 - confirmed;
+                sqlx::query(
+                    "UPDATE petitions SET confirmed_count = confirmed_count - $2, pending_count = pending_count - $3, \
+                     updated_at = $4 WHERE id = $1",
+                )
+                .bind(petition_id)
+                .bind(confirmed)
+                .bind(pending)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                // Never e-mail an invalidated signer: withdraw their queued confirmations.
+                for (email, _) in &hit {
+                    let key = $crate::confirmation_key(petition_id, email);
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' \
+                         AND (idempotency_key = $1 OR idempotency_key LIKE $2)",
+                    )
+                    .bind(&key)
+                    .bind(format!("{key}:%"))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(hit.len() as u64)
             }
 
             async fn expire_unconfirmed(&self, created_before: i64) -> $crate::StoreResult<u64> {

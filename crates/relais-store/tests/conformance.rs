@@ -884,3 +884,140 @@ conformance!(
         task.await.unwrap();
     }
 );
+
+conformance!(
+    staff_export_every_signature_page_by_page,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, p) = published(&store, "amis").await;
+        let reqs: Vec<_> = (0..25)
+            .map(|i| request(&p, &format!("s{i}@x.org"), "75011", (i % 2 == 0, false)))
+            .collect();
+        store.sign_batch(&reqs, NOW).await.unwrap();
+        let mut seen = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.signatures_page(&access, p.id, after, 10).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().unwrap().id;
+            seen.extend(page);
+        }
+        assert_eq!(seen.len(), 25);
+        assert_eq!(seen[0].email, "s0@x.org");
+        assert!(seen[0].consent_updates && !seen[1].consent_updates);
+        assert_eq!(
+            (seen[0].status.as_str(), seen[0].commune.as_str()),
+            ("pending", "Commune 75011")
+        );
+        let (_, other) = published(&store, "autre").await;
+        assert!(
+            store
+                .signatures_page(&access, other.id, 0, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "not another association's"
+        );
+    }
+);
+
+conformance!(
+    bursts_are_found_and_invalidated_without_emailing_anyone,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, p) = published(&store, "amis").await;
+        let mut reqs: Vec<_> = (0..6)
+            .map(|i| request(&p, &format!("bot{i}@spam.example"), "75011", (false, false)))
+            .collect();
+        for r in &mut reqs {
+            r.ip_hash = "bad-ip".into();
+        }
+        reqs.push(request(&p, "honest@x.org", "69001", (false, false)));
+        store.sign_batch(&reqs, NOW).await.unwrap();
+        store
+            .confirm_signature(p.id, &relais_core::Email::parse("bot0@spam.example").unwrap(), NOW + 1)
+            .await
+            .unwrap();
+        let bursts = store.signature_bursts(&access, p.id, NOW - 60, 5).await.unwrap();
+        let kinds: Vec<_> = bursts.iter().map(|b| (b.kind, b.key.as_str(), b.count)).collect();
+        assert!(kinds.contains(&(BurstKind::Ip, "bad-ip", 6)), "{kinds:?}");
+        assert!(kinds.contains(&(BurstKind::Domain, "spam.example", 6)), "{kinds:?}");
+        assert!(kinds.contains(&(BurstKind::Postcode, "75011", 6)), "{kinds:?}");
+        assert!(!kinds.iter().any(|(_, k, _)| *k == "x.org"), "below the threshold");
+        let filter = InvalidationFilter {
+            kind: BurstKind::Ip,
+            key: "bad-ip".into(),
+            from: NOW - 60,
+            to: NOW + 60,
+        };
+        assert_eq!(
+            store
+                .invalidate_signatures(&access, p.id, &filter, "bot", NOW + 2)
+                .await
+                .unwrap(),
+            6
+        );
+        assert_eq!(
+            store.counts(p.id).await.unwrap(),
+            Counts {
+                confirmed: 0,
+                pending: 1
+            }
+        );
+        assert_eq!(
+            store
+                .invalidate_signatures(&access, p.id, &filter, "again", NOW + 3)
+                .await
+                .unwrap(),
+            0,
+            "idempotent"
+        );
+        let key = confirmation_key(p.id, "bot3@spam.example");
+        assert_eq!(
+            store.message_by_key(&key).await.unwrap().unwrap().status,
+            OutboxStatus::Cancelled
+        );
+        let honest = confirmation_key(p.id, "honest@x.org");
+        assert_eq!(
+            store.message_by_key(&honest).await.unwrap().unwrap().status,
+            OutboxStatus::Pending
+        );
+        assert_eq!(
+            store.claim(NOW + 4, 60, 100).await.unwrap().len(),
+            1,
+            "only the honest signer's e-mail is delivered"
+        );
+        let page = store.signatures_page(&access, p.id, 0, 100).await.unwrap();
+        assert_eq!(
+            page.iter()
+                .filter(|s| s.status == "invalidated" && s.invalidation_reason.as_deref() == Some("bot"))
+                .count(),
+            6
+        );
+        assert!(
+            store
+                .signature_bursts(&access, p.id, NOW - 60, 5)
+                .await
+                .unwrap()
+                .is_empty(),
+            "invalidated ones no longer count"
+        );
+        // A foreign association cannot invalidate anything here.
+        let (other_access, _) = published(&store, "autre").await;
+        let all = InvalidationFilter {
+            kind: BurstKind::Postcode,
+            key: "69001".into(),
+            from: 0,
+            to: i64::MAX,
+        };
+        assert_eq!(
+            store
+                .invalidate_signatures(&other_access, p.id, &all, "x", NOW)
+                .await
+                .unwrap(),
+            0
+        );
+    }
+);

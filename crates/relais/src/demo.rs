@@ -1,6 +1,7 @@
 //! `serve --demo`: a demo association to look around, seeded once into an empty
 //! database.
 
+use relais_core::petition::{PetitionInput, PetitionState};
 use relais_core::settings::SettingsInput;
 use relais_core::{Email, Slug};
 use relais_store::{DynStore, NewOrg, StoreResult};
@@ -42,9 +43,29 @@ pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
         default_locale: "fr".into(),
         ..Default::default()
     };
+    let access = store.operator_access(SLUG).await?;
     if let Ok(valid) = settings.parse() {
-        let access = store.operator_access(SLUG).await?;
         store.update_settings(&access, &valid, now).await?;
+    }
+    let petition = PetitionInput {
+        title: "Un puits pour l’école de Kpalimé".into(),
+        slug: "puits-kpalime".into(),
+        body: "Les 450 élèves de l’école primaire de Kpalimé marchent chaque jour **deux heures** pour \
+               chercher de l’eau.\n\nNous demandons à la préfecture d’autoriser le forage d’un puits sur le \
+               terrain de l’école, financé par nos donateurs.\n\n- un puits de 40 mètres\n- une pompe à main\n\
+               - un comité de l’eau formé par les parents"
+            .into(),
+        target_name: "M. le Préfet".into(),
+        target_role: "Préfet de la région des Plateaux".into(),
+        goal: "1000".into(),
+        tags: "eau, éducation".into(),
+        ..Default::default()
+    };
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    if let Ok(draft) = petition.parse(today) {
+        store
+            .create_petition(&access, &draft, PetitionState::Published, Some(user.id), now)
+            .await?;
     }
     Ok(Some((user.id, org.id)))
 }

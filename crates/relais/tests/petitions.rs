@@ -419,3 +419,97 @@ async fn viewers_read_petitions_but_cannot_write_them() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_export_signatures_and_invalidate_a_burst_without_emailing_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let p = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
+    // Twelve signatures from one address (the test client's): a burst.
+    for i in 0..12 {
+        let mut s = signer(&format!("bot{i}@botnet.example"), "75011");
+        s.push(("comment", format!("commentaire, \"{i}\"")));
+        client()
+            .post(app.url(&format!("/p/{slug}/sign")))
+            .form(&s)
+            .send()
+            .await
+            .unwrap();
+    }
+    let csv = app.get(&format!("/admin/petitions/{}/signatures.csv", p.id)).await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = csv.text().await.unwrap();
+    let lines: Vec<_> = body.lines().collect();
+    assert_eq!(lines.len(), 13, "a header and twelve rows");
+    assert!(lines[0].starts_with(
+        "signed_at,status,first_name,last_name,email,postcode,commune,department,country,comment,consent_updates"
+    ));
+    assert!(lines[1].contains(",pending,Marie,Curie,bot0@botnet.example,75011,Paris 11e Arrondissement,75,FR,\"commentaire, \"\"0\"\"\",yes,no,yes,"), "{}", lines[1]);
+
+    let page = app
+        .get(&format!("/admin/petitions/{}/abuse?hours=1&min=10", p.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("botnet.example") && page.contains("Adresse IP"));
+    let start = page
+        .find("<input type=\"hidden\" name=\"kind\" value=\"ip\">")
+        .expect("an IP burst");
+    let form = &page[start..];
+    let field = |name: &str| hidden(form, name);
+    let csrf = hidden(&page, "csrf");
+    let r = app
+        .post(
+            &format!("/admin/petitions/{}/invalidate", p.id),
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "ip"),
+                ("key", &field("key")),
+                ("from", &field("from")),
+                ("to", &field("to")),
+                ("reason", "robot"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&r),
+        format!("/admin/petitions/{}/abuse?done=invalidated&count=12", p.id)
+    );
+    assert_eq!(
+        app.store.counts(p.id).await.unwrap(),
+        relais_store::Counts {
+            confirmed: 0,
+            pending: 0
+        }
+    );
+    app.drain().await;
+    assert!(
+        app.emails().iter().all(|e| !e.to.ends_with("@botnet.example")),
+        "invalidated signers get no e-mail"
+    );
+    let body = app
+        .get(&format!("/admin/petitions/{}/signatures.csv", p.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body.matches(",invalidated,").count(), 12);
+    assert!(body.lines().nth(1).unwrap().ends_with(",robot"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn throwaway_addresses_cannot_sign() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let r = client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("x@yopmail.com", "75011"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("adresses jetables"));
+    app.stop().await;
+}

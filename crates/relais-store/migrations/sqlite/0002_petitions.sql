@@ -45,6 +45,7 @@ CREATE TABLE signatures (
     org_id BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
     supporter_id BIGINT NOT NULL REFERENCES supporters(id) ON DELETE CASCADE,
     email TEXT NOT NULL,
+    email_domain TEXT NOT NULL DEFAULT '',
     first_name TEXT NOT NULL,
     last_name TEXT NOT NULL,
     postcode TEXT NOT NULL DEFAULT '',
@@ -66,6 +67,7 @@ CREATE TABLE signatures (
 );
 CREATE INDEX signatures_petition_status ON signatures(petition_id, status, id);
 CREATE INDEX signatures_status_created ON signatures(status, created_at);
+CREATE INDEX signatures_petition_created ON signatures(petition_id, created_at);
 
 -- The consent ledger: what was agreed or withdrawn, the exact wording, where, when.
 CREATE TABLE consents (

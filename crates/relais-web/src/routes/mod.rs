@@ -10,6 +10,7 @@ pub(crate) mod petitions_admin;
 pub(crate) mod public;
 pub(crate) mod settings;
 pub(crate) mod sign;
+pub(crate) mod signatures_admin;
 pub(crate) mod staff;
 
 use axum::Router;
@@ -60,6 +61,9 @@ pub(crate) fn router(state: Shared) -> Router {
             get(petitions_admin::edit).post(petitions_admin::update),
         )
         .route("/admin/petitions/{id}/state", post(petitions_admin::set_state))
+        .route("/admin/petitions/{id}/signatures.csv", get(signatures_admin::export))
+        .route("/admin/petitions/{id}/abuse", get(signatures_admin::abuse))
+        .route("/admin/petitions/{id}/invalidate", post(signatures_admin::invalidate))
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
         .layer(SetResponseHeaderLayer::overriding(

@@ -175,7 +175,7 @@ pub(crate) async fn sign(
         &org,
         &draft.email,
         locale,
-        format!("confirm:{}:{}", petition.id, draft.email),
+        relais_store::confirmation_key(petition.id, draft.email.as_str()),
     )?;
     let request = SignRequest {
         petition_id: petition.id,
@@ -409,7 +409,10 @@ pub(crate) async fn resend(
             &org,
             &email,
             lang.or(org.locale()),
-            format!("confirm:{}:{email}:{minute}", petition.id),
+            format!(
+                "{}:{minute}",
+                relais_store::confirmation_key(petition.id, email.as_str())
+            ),
         )?;
         state.store.enqueue(&message, crate::now()).await?;
     }

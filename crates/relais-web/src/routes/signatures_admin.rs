@@ -1,0 +1,269 @@
+//! What staff do with a petition's signatures: export them, spot bursts of
+//! suspicious ones, invalidate them.
+
+use askama::Template;
+use axum::Form;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use relais_core::role::Permission;
+use relais_store::{Burst, BurstKind, InvalidationFilter, OrgAccess, Petition, SignatureRecord};
+
+use crate::extract::Lang;
+use crate::render::{Chrome, local_time, page};
+use crate::routes::admin::{Done, admin_chrome};
+use crate::session::Staff;
+use crate::{AppError, Shared};
+
+/// Rows fetched per page while streaming an export: memory stays flat whatever the size.
+const EXPORT_PAGE: i64 = 2_000;
+
+fn iso(ts: i64) -> String {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+fn csv_rows(rows: &[SignatureRecord], header: bool) -> Result<Vec<u8>, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+    if header {
+        w.write_record([
+            "signed_at",
+            "status",
+            "first_name",
+            "last_name",
+            "email",
+            "postcode",
+            "commune",
+            "department",
+            "country",
+            "comment",
+            "consent_updates",
+            "consent_newsletter",
+            "show_name",
+            "confirmed_at",
+            "invalidation_reason",
+        ])
+        .map_err(fail)?;
+    }
+    for r in rows {
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        w.write_record([
+            iso(r.created_at).as_str(),
+            &r.status,
+            &r.first_name,
+            &r.last_name,
+            &r.email,
+            &r.postcode,
+            &r.commune,
+            &r.department,
+            &r.country,
+            r.comment.as_deref().unwrap_or_default(),
+            yes_no(r.consent_updates),
+            yes_no(r.consent_newsletter),
+            yes_no(r.show_name),
+            &r.confirmed_at.map(iso).unwrap_or_default(),
+            r.invalidation_reason.as_deref().unwrap_or_default(),
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
+}
+
+/// `GET /admin/petitions/{id}/signatures.csv`: every signature with its consents, streamed.
+pub(crate) async fn export(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let access = staff.require(Permission::EditContent)?.clone();
+    let petition = state.store.petition(&access, id).await?;
+    let store = state.store.clone();
+    // Each step reads the next page after the last id sent (keyset paging).
+    let stream = futures_util::stream::unfold(Some(0_i64), move |after| {
+        let store = store.clone();
+        let access: OrgAccess = access.clone();
+        async move {
+            let after = after?;
+            let chunk = match store.signatures_page(&access, id, after, EXPORT_PAGE).await {
+                Ok(rows) if rows.is_empty() && after > 0 => return None,
+                Ok(rows) => {
+                    let next = rows.last().map(|r| r.id);
+                    csv_rows(&rows, after == 0).map(|bytes| (bytes, next))
+                }
+                Err(e) => Err(AppError::Store(e)),
+            };
+            match chunk {
+                Ok((bytes, next)) => Some((Ok::<_, std::io::Error>(bytes), next)),
+                Err(e) => {
+                    tracing::error!(error = %e, "signature export failed midway");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    let name = format!("attachment; filename=\"signatures-{}.csv\"", petition.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+pub(crate) struct BurstRow {
+    kind: &'static str,
+    kind_label: String,
+    key: String,
+    shown_key: String,
+    count: i64,
+    first: String,
+    last: String,
+    from: i64,
+    to: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin/abuse.html")]
+struct AbuseTemplate {
+    c: Chrome,
+    csrf: String,
+    p: Petition,
+    rows: Vec<BurstRow>,
+    hours: i64,
+    min: i64,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct AbuseQuery {
+    #[serde(default = "default_hours")]
+    hours: i64,
+    #[serde(default = "default_min")]
+    min: i64,
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    count: Option<String>,
+}
+
+fn default_hours() -> i64 {
+    24
+}
+
+fn default_min() -> i64 {
+    10
+}
+
+/// `GET /admin/petitions/{id}/abuse?hours=24&min=10`: bursts of signatures.
+pub(crate) async fn abuse(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<AbuseQuery>,
+) -> Result<Response, AppError> {
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let p = state.store.petition(access, id).await?;
+    let hours = q.hours.clamp(1, 24 * 30);
+    let min = q.min.clamp(2, 1_000_000);
+    let bursts: Vec<Burst> = state
+        .store
+        .signature_bursts(access, id, crate::now() - hours * 3600, min)
+        .await?;
+    let mut c = admin_chrome(
+        &state,
+        &staff,
+        Some(&org),
+        lang,
+        "abuse-title",
+        &format!("/admin/petitions/{id}/abuse"),
+        "petitions",
+    );
+    let done = Done {
+        done: q.done.clone(),
+        email: None,
+    };
+    c.notice = match (done.done.as_deref(), q.count.as_deref()) {
+        (Some("invalidated"), Some(n)) => Some(c.t.arg("abuse-invalidated", "count", n)),
+        _ => None,
+    };
+    let rows = bursts
+        .into_iter()
+        .map(|b| BurstRow {
+            kind: b.kind.as_str(),
+            kind_label: c.t.get(&format!("abuse-kind-{}", b.kind.as_str())),
+            // Address hashes mean nothing to people: show a short fingerprint.
+            shown_key: if matches!(b.kind, BurstKind::Ip | BurstKind::Network) {
+                format!("#{}", &b.key[..b.key.len().min(8)])
+            } else {
+                b.key.clone()
+            },
+            key: b.key,
+            count: b.count,
+            first: local_time(b.first_at, &org.timezone),
+            last: local_time(b.last_at, &org.timezone),
+            from: b.first_at,
+            to: b.last_at,
+        })
+        .collect();
+    page(&AbuseTemplate {
+        c,
+        csrf: staff.session.csrf.clone(),
+        p,
+        rows,
+        hours,
+        min,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct InvalidateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    from: i64,
+    #[serde(default)]
+    to: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /admin/petitions/{id}/invalidate`: invalidates one burst with a reason.
+pub(crate) async fn invalidate(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<InvalidateForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let kind = BurstKind::parse(&form.kind).ok_or_else(|| AppError::BadRequest("unknown kind".into()))?;
+    let reason = form.reason.trim();
+    if reason.is_empty() || form.key.is_empty() || form.from > form.to {
+        return Err(AppError::BadRequest(
+            "a reason, a value and a time window are needed".into(),
+        ));
+    }
+    let filter = InvalidationFilter {
+        kind,
+        key: form.key,
+        from: form.from,
+        to: form.to,
+    };
+    let n = state
+        .store
+        .invalidate_signatures(access, id, &filter, reason, crate::now())
+        .await?;
+    state.figures.forget(id);
+    tracing::info!(petition = id, kind = kind.as_str(), count = n, "signatures invalidated");
+    Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
+}
