@@ -122,6 +122,61 @@ pub struct PetitionInput {
     pub tags: String,
     /// Closing date `YYYY-MM-DD` (empty: none).
     pub closes_on: String,
+    /// French postcode of the place concerned (empty: none).
+    pub place_postcode: String,
+}
+
+/// Where a petition's cause is: a French postcode and its commune, and/or the
+/// coordinates a phone gave.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PetitionPlace {
+    /// Postcode (may be empty when only coordinates are known).
+    pub postcode: String,
+    /// Commune name, when the postcode names one.
+    pub name: String,
+    /// Latitude, WGS84.
+    pub lat: Option<f64>,
+    /// Longitude, WGS84.
+    pub lon: Option<f64>,
+}
+
+impl PetitionPlace {
+    /// Resolves a French postcode with the shipped gazetteer; `None` when empty.
+    pub fn from_postcode(raw: &str) -> Result<Option<Self>, &'static str> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        let postcode = crate::places::Postcode::parse(raw).map_err(|_| "err-postcode")?;
+        let communes = crate::places::Places::france().by_postcode(&postcode);
+        let (name, lat, lon) = match communes {
+            [one] => (one.name.to_owned(), one.lat, one.lon),
+            // A shared postcode: name none, but any located commune still places it.
+            many => {
+                let located = many.iter().find(|p| p.lat.is_some());
+                (String::new(), located.and_then(|p| p.lat), located.and_then(|p| p.lon))
+            }
+        };
+        Ok(Some(Self {
+            postcode: postcode.as_str().to_owned(),
+            name,
+            lat,
+            lon,
+        }))
+    }
+
+    /// Coordinates from a phone, checked to be on Earth.
+    pub fn from_coordinates(lat: &str, lon: &str) -> Result<Option<(f64, f64)>, &'static str> {
+        if lat.trim().is_empty() && lon.trim().is_empty() {
+            return Ok(None);
+        }
+        let (Ok(lat), Ok(lon)) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>()) else {
+            return Err("err-coordinates");
+        };
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err("err-coordinates");
+        }
+        Ok(Some((lat, lon)))
+    }
 }
 
 /// A petition that passed every check.
@@ -143,6 +198,8 @@ pub struct PetitionDraft {
     pub tags: Vec<String>,
     /// Closing date, if any.
     pub closes_on: Option<jiff::civil::Date>,
+    /// Where it happens, if given.
+    pub place: Option<PetitionPlace>,
 }
 
 /// Turns a title into a slug: lowercase ASCII, accents dropped, words joined by hyphens.
@@ -266,6 +323,10 @@ impl PetitionInput {
                 }
             }
         };
+        let place = PetitionPlace::from_postcode(&self.place_postcode).unwrap_or_else(|code| {
+            errors.push(FieldError::new("place_postcode", code));
+            None
+        });
         match slug {
             Some(slug) if errors.is_empty() => Ok(PetitionDraft {
                 title,
@@ -276,7 +337,107 @@ impl PetitionInput {
                 goal,
                 tags,
                 closes_on,
+                place,
             }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A petition a citizen proposes from a phone: what they witnessed, where, who
+/// can fix it, and who they are. Shown again as typed when refused.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ProposalInput {
+    /// What happened, in a line.
+    pub title: String,
+    /// What happened, in detail.
+    pub description: String,
+    /// Who can fix it.
+    pub target_name: String,
+    /// Postcode of the place (or empty when coordinates are given).
+    pub postcode: String,
+    /// Latitude from the phone.
+    pub lat: String,
+    /// Longitude from the phone.
+    pub lon: String,
+    /// Author's first name.
+    pub first_name: String,
+    /// Author's last name.
+    pub last_name: String,
+    /// Author's e-mail, to hear the moderation decision.
+    pub email: String,
+}
+
+/// A proposal that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// The petition as it will be moderated.
+    pub draft: PetitionDraft,
+    /// Author's full name.
+    pub author_name: String,
+    /// Author's address.
+    pub author_email: crate::Email,
+}
+
+impl ProposalInput {
+    /// Checks every field; `slug_suffix` keeps proposals with the same title apart.
+    pub fn parse(&self, today: jiff::civil::Date, slug_suffix: &str) -> Result<Proposal, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let base = slugify(&self.title);
+        let base: String = base.chars().take(40).collect();
+        let base = base.trim_end_matches('-');
+        // A title of punctuation only still gets a usable address.
+        let base = if base.len() < 2 { "proposition" } else { base };
+        let as_petition = PetitionInput {
+            title: self.title.clone(),
+            slug: format!("{base}-{slug_suffix}"),
+            body: self.description.clone(),
+            target_name: self.target_name.clone(),
+            place_postcode: self.postcode.clone(),
+            ..Default::default()
+        };
+        let draft = as_petition.parse(today).map_err(|e| {
+            errors.extend(e.into_iter().map(|mut fe| {
+                fe.field = match fe.field {
+                    "body" => "description",
+                    "place_postcode" => "postcode",
+                    other => other,
+                };
+                fe
+            }));
+        });
+        let coordinates = PetitionPlace::from_coordinates(&self.lat, &self.lon).unwrap_or_else(|code| {
+            errors.push(FieldError::new("postcode", code));
+            None
+        });
+        if self.postcode.trim().is_empty() && coordinates.is_none() {
+            errors.push(FieldError::new("postcode", "err-place-needed"));
+        }
+        let first = self.first_name.trim();
+        let last = self.last_name.trim();
+        if first.is_empty() {
+            errors.push(FieldError::new("first_name", "err-required"));
+        }
+        if last.is_empty() {
+            errors.push(FieldError::new("last_name", "err-required"));
+        }
+        let email = crate::Email::parse(&self.email)
+            .map_err(|_| errors.push(FieldError::new("email", "err-email")))
+            .ok();
+        match (draft, email) {
+            (Ok(mut draft), Some(author_email)) if errors.is_empty() => {
+                if let Some((lat, lon)) = coordinates {
+                    let place = draft.place.get_or_insert_with(PetitionPlace::default);
+                    place.lat = Some(lat);
+                    place.lon = Some(lon);
+                }
+                Ok(Proposal {
+                    draft,
+                    author_name: format!("{first} {last}"),
+                    author_email,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -285,6 +446,45 @@ impl PetitionInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_citizen_proposal_from_a_phone_is_checked_and_placed() {
+        let input = ProposalInput {
+            title: "Trottoir impraticable rue des Lilas".into(),
+            description: "Des travaux bloquent le trottoir depuis trois mois.".into(),
+            target_name: "La mairie".into(),
+            lat: "45.764".into(),
+            lon: "4.8357".into(),
+            first_name: "Léa".into(),
+            last_name: "Martin".into(),
+            email: "Lea@Example.org".into(),
+            ..Default::default()
+        };
+        let p = input.parse(today(), "a1b2").unwrap();
+        assert_eq!(p.draft.slug.as_str(), "trottoir-impraticable-rue-des-lilas-a1b2");
+        assert_eq!(p.author_name, "Léa Martin");
+        assert_eq!(p.draft.place.unwrap().lat, Some(45.764));
+        let nowhere = ProposalInput {
+            lat: String::new(),
+            lon: String::new(),
+            ..input.clone()
+        };
+        assert_eq!(nowhere.parse(today(), "x").unwrap_err()[0].code, "err-place-needed");
+        let empty = ProposalInput::default().parse(today(), "x").unwrap_err();
+        let fields: Vec<_> = empty.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "description",
+                "target_name",
+                "postcode",
+                "first_name",
+                "last_name",
+                "email"
+            ]
+        );
+    }
 
     fn today() -> jiff::civil::Date {
         jiff::civil::date(2026, 11, 26)
@@ -337,6 +537,34 @@ mod tests {
                 ("closes_on", "err-date-past")
             ]
         );
+    }
+
+    #[test]
+    fn a_place_is_resolved_from_its_postcode() {
+        let p = PetitionInput {
+            place_postcode: "69001".into(),
+            ..input()
+        }
+        .parse(today())
+        .unwrap();
+        let place = p.place.unwrap();
+        assert_eq!(
+            (place.postcode.as_str(), place.name.as_str()),
+            ("69001", "Lyon 1er Arrondissement")
+        );
+        let bad = PetitionInput {
+            place_postcode: "6900".into(),
+            ..input()
+        }
+        .parse(today())
+        .unwrap_err();
+        assert_eq!((bad[0].field, bad[0].code), ("place_postcode", "err-postcode"));
+        assert_eq!(
+            PetitionPlace::from_coordinates("48.85", "2.35"),
+            Ok(Some((48.85, 2.35)))
+        );
+        assert_eq!(PetitionPlace::from_coordinates("", ""), Ok(None));
+        assert_eq!(PetitionPlace::from_coordinates("91", "2"), Err("err-coordinates"));
     }
 
     #[test]

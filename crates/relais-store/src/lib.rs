@@ -177,6 +177,34 @@ pub trait PetitionStore: Send + Sync {
     async fn breakdown(&self, petition_id: i64) -> StoreResult<Breakdown>;
     /// The latest confirmed signers who agreed to be shown.
     async fn recent_signers(&self, petition_id: i64, limit: i64) -> StoreResult<Vec<RecentSigner>>;
+    /// Records a citizen's proposal for the association `org_id` (a public page found
+    /// it by slug) in the moderation queue, with the e-mails it causes.
+    async fn propose_petition(
+        &self,
+        org_id: i64,
+        proposal: &relais_core::petition::Proposal,
+        messages: &[NewMessage],
+        now: i64,
+    ) -> StoreResult<Petition>;
+    /// Publishes or rejects (with a reason) a proposal waiting for moderation, and
+    /// enqueues the author's e-mail in the same transaction.
+    async fn moderate_petition(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        approve: bool,
+        reason: Option<&str>,
+        message: Option<&NewMessage>,
+        now: i64,
+    ) -> StoreResult<Petition>;
+    /// Records the petition's image (files under the data folder's `media/`), or removes it.
+    async fn set_petition_image(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        image_path: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Up to `limit` signatures of a petition with ids above `after_id`, in id order
     /// (keyset paging: an export of a million rows holds one page at a time).
     async fn signatures_page(

@@ -32,6 +32,14 @@ pub struct Petition {
     pub closes_on: Option<String>,
     /// Image file under `media/`.
     pub image_path: Option<String>,
+    /// Where it happens: postcode, place name and coordinates, when given.
+    pub place: Option<relais_core::petition::PetitionPlace>,
+    /// A citizen author's name (proposals from the public).
+    pub author_name: Option<String>,
+    /// A citizen author's e-mail.
+    pub author_email: Option<String>,
+    /// Why staff rejected the proposal.
+    pub rejection_reason: Option<String>,
     /// Confirmed signatures.
     pub confirmed_count: i64,
     /// Signatures waiting for e-mail confirmation.
@@ -58,6 +66,13 @@ pub(crate) struct PetitionRow {
     pub tags: String,
     pub closes_on: Option<String>,
     pub image_path: Option<String>,
+    pub place_postcode: Option<String>,
+    pub place_name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub rejection_reason: Option<String>,
     pub confirmed_count: i64,
     pub pending_count: i64,
     pub created_at: i64,
@@ -66,7 +81,8 @@ pub(crate) struct PetitionRow {
 }
 
 pub(crate) const PETITION_COLUMNS: &str = "id, org_id, slug, state, title, body, target_name, target_role, goal, tags, \
-     closes_on, image_path, confirmed_count, pending_count, created_at, published_at, edited_at";
+     closes_on, image_path, place_postcode, place_name, lat, lon, author_name, author_email, rejection_reason, \
+     confirmed_count, pending_count, created_at, published_at, edited_at";
 
 impl TryFrom<PetitionRow> for Petition {
     type Error = crate::StoreError;
@@ -87,6 +103,15 @@ impl TryFrom<PetitionRow> for Petition {
             tags: r.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
             closes_on: r.closes_on,
             image_path: r.image_path,
+            place: (r.place_postcode.is_some() || r.lat.is_some()).then(|| relais_core::petition::PetitionPlace {
+                postcode: r.place_postcode.unwrap_or_default(),
+                name: r.place_name.unwrap_or_default(),
+                lat: r.lat,
+                lon: r.lon,
+            }),
+            author_name: r.author_name,
+            author_email: r.author_email,
+            rejection_reason: r.rejection_reason,
             confirmed_count: r.confirmed_count,
             pending_count: r.pending_count,
             created_at: r.created_at,

@@ -18,6 +18,48 @@ macro_rules! impl_petition_store {
                 q.fetch_optional(&self.pool).await?.map(TryInto::try_into).transpose()
             }
 
+            async fn insert_petition(
+                conn: &mut $conn,
+                org_id: i64,
+                p: &relais_core::petition::PetitionDraft,
+                state: relais_core::petition::PetitionState,
+                created_by: Option<i64>,
+                author: Option<(&str, &str)>,
+                now: i64,
+            ) -> $crate::StoreResult<i64> {
+                let published = (state == relais_core::petition::PetitionState::Published).then_some(now);
+                let place = p.place.clone().unwrap_or_default();
+                sqlx::query_scalar(
+                    "INSERT INTO petitions (org_id, slug, state, title, body, target_name, target_role, goal, tags, \
+                     closes_on, created_by, created_at, updated_at, published_at, place_postcode, place_name, lat, lon, \
+                     author_name, author_email) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19) \
+                     RETURNING id",
+                )
+                .bind(org_id)
+                .bind(p.slug.as_str())
+                .bind(state.as_str())
+                .bind(&p.title)
+                .bind(&p.body)
+                .bind(&p.target_name)
+                .bind(&p.target_role)
+                .bind(p.goal)
+                .bind(p.tags.join(","))
+                .bind(p.closes_on.map(|d| d.to_string()))
+                .bind(created_by)
+                .bind(now)
+                .bind(published)
+                .bind(p.place.as_ref().map(|_| place.postcode.clone()))
+                .bind(p.place.as_ref().map(|_| place.name.clone()))
+                .bind(place.lat)
+                .bind(place.lon)
+                .bind(author.map(|a| a.0))
+                .bind(author.map(|a| a.1))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err($crate::error::conflict_on_unique("slug"))
+            }
+
             async fn sign_one(
                 conn: &mut $conn,
                 r: &$crate::SignRequest,
@@ -112,28 +154,9 @@ macro_rules! impl_petition_store {
                 created_by: Option<i64>,
                 now: i64,
             ) -> $crate::StoreResult<$crate::Petition> {
-                let published = (state == relais_core::petition::PetitionState::Published).then_some(now);
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO petitions (org_id, slug, state, title, body, target_name, target_role, goal, tags, \
-                     closes_on, created_by, created_at, updated_at, published_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
-                )
-                .bind(access.org_id())
-                .bind(p.slug.as_str())
-                .bind(state.as_str())
-                .bind(&p.title)
-                .bind(&p.body)
-                .bind(&p.target_name)
-                .bind(&p.target_role)
-                .bind(p.goal)
-                .bind(p.tags.join(","))
-                .bind(p.closes_on.map(|d| d.to_string()))
-                .bind(created_by)
-                .bind(now)
-                .bind(published)
-                .fetch_one(&self.pool)
-                .await
-                .map_err($crate::error::conflict_on_unique("slug"))?;
+                let mut conn = self.pool.acquire().await?;
+                let id = Self::insert_petition(&mut conn, access.org_id(), p, state, created_by, None, now).await?;
+                drop(conn);
                 self.petition(access, id).await
             }
 
@@ -147,7 +170,8 @@ macro_rules! impl_petition_store {
                 // A published text that changes says so on the page: signers agreed to the old one.
                 let done = sqlx::query(
                     "UPDATE petitions SET slug = $3, title = $4, body = $5, target_name = $6, target_role = $7, \
-                     goal = $8, tags = $9, closes_on = $10, updated_at = $11, \
+                     goal = $8, tags = $9, closes_on = $10, updated_at = $11, place_postcode = $12, place_name = $13, \
+                     lat = $14, lon = $15, \
                      edited_at = CASE WHEN published_at IS NOT NULL AND (title <> $4 OR body <> $5) THEN $11 ELSE edited_at END \
                      WHERE id = $1 AND org_id = $2",
                 )
@@ -162,6 +186,10 @@ macro_rules! impl_petition_store {
                 .bind(p.tags.join(","))
                 .bind(p.closes_on.map(|d| d.to_string()))
                 .bind(now)
+                .bind(p.place.as_ref().map(|pl| pl.postcode.clone()))
+                .bind(p.place.as_ref().map(|pl| pl.name.clone()))
+                .bind(p.place.as_ref().and_then(|pl| pl.lat))
+                .bind(p.place.as_ref().and_then(|pl| pl.lon))
                 .execute(&self.pool)
                 .await
                 .map_err($crate::error::conflict_on_unique("slug"))?;
@@ -354,6 +382,81 @@ macro_rules! impl_petition_store {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn propose_petition(
+                &self,
+                org_id: i64,
+                proposal: &relais_core::petition::Proposal,
+                messages: &[$crate::NewMessage],
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Petition> {
+                let mut tx = self.pool.begin().await?;
+                let author = (proposal.author_name.as_str(), proposal.author_email.as_str());
+                let state = relais_core::petition::PetitionState::Moderation;
+                let id = Self::insert_petition(&mut tx, org_id, &proposal.draft, state, None, Some(author), now).await?;
+                for m in messages {
+                    Self::insert_message(&mut tx, m, now).await?;
+                }
+                tx.commit().await?;
+                self.notify_enqueued();
+                self.petition_where("id = $1", id, None).await?.ok_or($crate::StoreError::NotFound)
+            }
+
+            async fn moderate_petition(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                approve: bool,
+                reason: Option<&str>,
+                message: Option<&$crate::NewMessage>,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Petition> {
+                let to = if approve { "published" } else { "rejected" };
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE petitions SET state = $3, rejection_reason = $4, updated_at = $5, \
+                     published_at = CASE WHEN $3 = 'published' THEN $5 ELSE published_at END \
+                     WHERE id = $1 AND org_id = $2 AND state = 'moderation'",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(to)
+                .bind(reason)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    drop(tx);
+                    self.petition(access, id).await?;
+                    return Err($crate::StoreError::Conflict("state"));
+                }
+                if let Some(m) = message {
+                    Self::insert_message(&mut tx, m, now).await?;
+                }
+                tx.commit().await?;
+                self.notify_enqueued();
+                self.petition(access, id).await
+            }
+
+            async fn set_petition_image(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                image_path: Option<&str>,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                let done = sqlx::query("UPDATE petitions SET image_path = $3, updated_at = $4 WHERE id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(access.org_id())
+                    .bind(image_path)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                Ok(())
             }
 
             async fn signatures_page(

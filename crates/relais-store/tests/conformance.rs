@@ -1021,3 +1021,103 @@ conformance!(
         );
     }
 );
+
+conformance!(
+    citizen_proposals_wait_for_moderation_then_publish_or_reject,
+    |store: DynStore| async move {
+        use relais_core::petition::{PetitionState, ProposalInput};
+        let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        let proposal = |title: &str, suffix: &str| {
+            ProposalInput {
+                title: title.into(),
+                description: "Le trottoir est bloqué.".into(),
+                target_name: "La mairie".into(),
+                postcode: "69001".into(),
+                lat: "45.767".into(),
+                lon: "4.834".into(),
+                first_name: "Léa".into(),
+                last_name: "Martin".into(),
+                email: "lea@example.org".into(),
+            }
+            .parse(jiff::civil::date(2026, 1, 1), suffix)
+            .unwrap()
+        };
+        let ack = message(Some(org.id), "proposal-ack");
+        let p = store
+            .propose_petition(org.id, &proposal("Trottoir bloqué", "a1"), &[ack], NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            (p.state, p.author_name.as_deref(), p.author_email.as_deref()),
+            (PetitionState::Moderation, Some("Léa Martin"), Some("lea@example.org"))
+        );
+        let place = p.place.clone().unwrap();
+        assert_eq!(
+            (place.postcode.as_str(), place.name.as_str(), place.lat),
+            ("69001", "Lyon 1er Arrondissement", Some(45.767))
+        );
+        assert!(store.message_by_key("proposal-ack").await.unwrap().is_some());
+        let approved = store
+            .moderate_petition(
+                &access,
+                p.id,
+                true,
+                None,
+                Some(&message(Some(org.id), "approved")),
+                NOW + 1,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (approved.state, approved.published_at),
+            (PetitionState::Published, Some(NOW + 1))
+        );
+        assert!(matches!(
+            store
+                .moderate_petition(&access, p.id, false, Some("x"), None, NOW)
+                .await,
+            Err(StoreError::Conflict("state"))
+        ));
+        let q = store
+            .propose_petition(org.id, &proposal("Autre chose", "b2"), &[], NOW)
+            .await
+            .unwrap();
+        let rejected = store
+            .moderate_petition(
+                &access,
+                q.id,
+                false,
+                Some("Hors de notre objet"),
+                Some(&message(Some(org.id), "rejected")),
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (rejected.state, rejected.rejection_reason.as_deref()),
+            (PetitionState::Rejected, Some("Hors de notre objet"))
+        );
+        assert!(store.message_by_key("rejected").await.unwrap().is_some());
+        store
+            .set_petition_image(&access, q.id, Some("petition-1-abc"), NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.petition(&access, q.id).await.unwrap().image_path.as_deref(),
+            Some("petition-1-abc")
+        );
+        let (other, other_owner) = new_org(&store, "autre", "x@autre.org").await;
+        let other_access = store.authorise(other_owner.id, other.id).await.unwrap().unwrap();
+        assert!(matches!(
+            store.set_petition_image(&other_access, q.id, None, NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store
+                .moderate_petition(&other_access, q.id, true, None, None, NOW)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);

@@ -89,6 +89,49 @@ fn client_ip(peer: IpAddr, parts: &Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
     hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
 }
 
+/// A multipart form read whole: its text fields, and the bytes of its one file
+/// field (`None` when absent or empty).
+pub(crate) struct Upload {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+impl Upload {
+    /// Reads `multipart`, keeping the file sent as `file_field`.
+    pub(crate) async fn read(
+        mut multipart: axum::extract::Multipart,
+        file_field: &str,
+    ) -> Result<Self, crate::AppError> {
+        fn fail(e: &axum::extract::multipart::MultipartError) -> crate::AppError {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                crate::AppError::TooLarge
+            } else {
+                crate::AppError::BadRequest(e.body_text())
+            }
+        }
+        let mut upload = Self {
+            fields: std::collections::HashMap::new(),
+            file: None,
+        };
+        while let Some(field) = multipart.next_field().await.map_err(|e| fail(&e))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == file_field {
+                let bytes = field.bytes().await.map_err(|e| fail(&e))?;
+                upload.file = (!bytes.is_empty()).then(|| bytes.to_vec());
+            } else {
+                let text = field.text().await.map_err(|e| fail(&e))?;
+                upload.fields.insert(name, text);
+            }
+        }
+        Ok(upload)
+    }
+
+    /// A text field, empty when absent.
+    pub(crate) fn field(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,8 @@ pub(crate) struct Limits {
     /// Signatures per client address. Generous: a mobile carrier or a school puts
     /// hundreds of people behind one address.
     signing: DefaultKeyedRateLimiter<IpAddr>,
+    /// Citizen petition proposals per client address (each one is staff work).
+    proposals: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
 }
 
@@ -38,6 +40,7 @@ impl Limits {
             per_ip: RateLimiter::keyed(quota(120, 20)),
             per_account: RateLimiter::keyed(quota(12, 5)),
             signing: RateLimiter::keyed(quota(600, 30)),
+            proposals: RateLimiter::keyed(quota(10, 3)),
             checks: AtomicU64::new(0),
         }
     }
@@ -53,6 +56,11 @@ impl Limits {
     /// One signature (or confirmation resend) from `ip`.
     pub(crate) fn signing(&self, ip: IpAddr) -> Result<(), AppError> {
         self.check(&self.signing, &ip)
+    }
+
+    /// One citizen proposal from `ip`.
+    pub(crate) fn proposals(&self, ip: IpAddr) -> Result<(), AppError> {
+        self.check(&self.proposals, &ip)
     }
 
     /// One sign-in-related request from `ip` about `account` (normalised e-mail).

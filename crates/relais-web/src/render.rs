@@ -124,6 +124,12 @@ impl Errors {
         Self(vec![(field.to_owned(), message)])
     }
 
+    /// Adds a message for `field` (after those already there).
+    pub(crate) fn with(mut self, field: &str, message: String) -> Self {
+        self.0.push((field.to_owned(), message));
+        self
+    }
+
     /// The message for `field`, if it was refused.
     pub(crate) fn get(&self, field: &str) -> Option<&str> {
         self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())

@@ -33,6 +33,7 @@ impl Done {
             "removed" => "staff-removed",
             "retried" => "outbox-retried",
             "state" => "petition-state-changed",
+            "image" => "petition-image-saved",
             "invited" => return Some(t.arg("staff-invited", "email", self.email.as_deref().unwrap_or_default())),
             _ => return None,
         };

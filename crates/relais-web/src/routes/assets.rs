@@ -13,6 +13,7 @@ pub(crate) const VERSION: &str = "1";
 const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 const PETITION_JS: &str = include_str!("../../static/petition.js");
+const PROPOSE_JS: &str = include_str!("../../static/propose.js");
 
 fn cached(content_type: &'static str, body: impl IntoResponse, max_age: &'static str) -> Response {
     let mut response = body.into_response();
@@ -30,6 +31,11 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Result<Response, Ap
         "petition.js" => Ok(cached(
             "text/javascript; charset=utf-8",
             PETITION_JS,
+            "public, max-age=86400",
+        )),
+        "propose.js" => Ok(cached(
+            "text/javascript; charset=utf-8",
+            PROPOSE_JS,
             "public, max-age=86400",
         )),
         _ => Err(AppError::NotFound),
@@ -56,11 +62,16 @@ pub(crate) async fn theme(State(state): State<Shared>, Path(file): Path<String>)
 
 /// `GET /media/{file}`: uploaded logos.
 pub(crate) async fn media(State(state): State<Shared>, Path(file): Path<String>) -> Result<Response, AppError> {
-    if !crate::logo::is_media_name(&file) {
+    if !crate::images::is_media_name(&file) {
         return Err(AppError::NotFound);
     }
     let path = state.config.data_dir.join("media").join(&file);
     let bytes = tokio::fs::read(&path).await.map_err(|_| AppError::NotFound)?;
     // Names change with content, so the file can be cached for good.
-    Ok(cached("image/png", bytes, "public, max-age=31536000, immutable"))
+    let kind = if file.ends_with(".jpg") {
+        "image/jpeg"
+    } else {
+        "image/png"
+    };
+    Ok(cached(kind, bytes, "public, max-age=31536000, immutable"))
 }

@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod auth;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
+pub(crate) mod proposals;
 pub(crate) mod public;
 pub(crate) mod settings;
 pub(crate) mod sign;
@@ -44,7 +45,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route(
             "/admin/settings/logo",
-            post(settings::upload_logo).layer(DefaultBodyLimit::max(crate::logo::MAX_BYTES + 64 * 1024)),
+            post(settings::upload_logo).layer(DefaultBodyLimit::max(crate::images::MAX_BYTES + 64 * 1024)),
         )
         .route("/admin/settings/logo/remove", post(settings::remove_logo))
         .route("/admin/staff", get(staff::show))
@@ -63,6 +64,16 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/petitions/{id}/state", post(petitions_admin::set_state))
         .route("/admin/petitions/{id}/signatures.csv", get(signatures_admin::export))
         .route("/admin/petitions/{id}/abuse", get(signatures_admin::abuse))
+        .route("/admin/petitions/{id}/moderate", post(petitions_admin::moderate))
+        .route(
+            "/admin/petitions/{id}/image",
+            post(petitions_admin::upload_image)
+                .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
+        )
+        .route(
+            "/admin/petitions/{id}/image/remove",
+            post(petitions_admin::remove_image),
+        )
         .route("/admin/petitions/{id}/invalidate", post(signatures_admin::invalidate))
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
@@ -74,6 +85,13 @@ pub(crate) fn router(state: Shared) -> Router {
     let public = Router::new()
         .route("/", get(public::home))
         .route("/o/{slug}", get(public::org_page))
+        .route(
+            "/o/{slug}/propose",
+            get(proposals::show)
+                .post(proposals::submit)
+                .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
+        )
+        .route("/o/{slug}/propose/thanks", get(proposals::thanks))
         .route("/p/{slug}", get(petition::show))
         .route("/p/{slug}/sign", post(sign::sign))
         .route("/p/{slug}/thanks", get(sign::thanks))

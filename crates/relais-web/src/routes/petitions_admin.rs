@@ -91,6 +91,7 @@ fn input_of(p: &Petition) -> PetitionInput {
         goal: p.goal.map(|g| g.to_string()).unwrap_or_default(),
         tags: p.tags.join(", "),
         closes_on: p.closes_on.clone().unwrap_or_default(),
+        place_postcode: p.place.as_ref().map(|pl| pl.postcode.clone()).unwrap_or_default(),
     }
 }
 
@@ -292,4 +293,152 @@ pub(crate) async fn set_state(
         .set_petition_state(access, id, current.state, to, crate::now())
         .await?;
     Ok(Redirect::to(&format!("/admin/petitions/{id}?done=state")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ModerateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /admin/petitions/{id}/moderate`: publishes a citizen's proposal, or rejects
+/// it with a reason; the author is told either way.
+pub(crate) async fn moderate(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(form): Form<ModerateForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let p = state.store.petition(access, id).await?;
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::BadRequest("decision must be approve or reject".into())),
+    };
+    let reason = form.reason.trim();
+    if !approve && reason.is_empty() {
+        let errors = [FieldError::new("reason", "err-reason-needed")];
+        return refused(&form_page(&state, &staff, lang, input_of(&p), Some(p), &errors, &Done::default()).await?);
+    }
+    let message = match p.author_email.as_deref().map(relais_core::Email::parse) {
+        Some(Ok(author)) => {
+            let link = state.config.link(&if approve {
+                format!("/p/{}", p.slug)
+            } else {
+                format!("/o/{}", org.slug)
+            });
+            let key = format!("moderation:{}", p.id);
+            Some(crate::routes::auth::link_message(
+                &state,
+                author.as_str(),
+                org.locale(),
+                key,
+                Some((org.id, org.name.clone())),
+                |t| {
+                    if approve {
+                        (
+                            t.arg("email-approved-subject", "title", &p.title),
+                            t.args("email-approved-intro", &[("title", &p.title), ("org", &org.name)]),
+                            t.get("email-approved-button"),
+                        )
+                    } else {
+                        (
+                            t.arg("email-rejected-subject", "title", &p.title),
+                            t.args(
+                                "email-rejected-intro",
+                                &[("title", &p.title), ("org", &org.name), ("reason", reason)],
+                            ),
+                            t.arg("email-proposal-button", "org", &org.name),
+                        )
+                    }
+                },
+                link,
+            )?)
+        }
+        _ => None,
+    };
+    let reason = (!approve).then_some(reason);
+    state
+        .store
+        .moderate_petition(access, id, approve, reason, message.as_ref(), crate::now())
+        .await?;
+    Ok(Redirect::to(&format!("/admin/petitions/{id}?done=state")).into_response())
+}
+
+/// `POST /admin/petitions/{id}/image` (multipart: `csrf`, `image`).
+pub(crate) async fn upload_image(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<i64>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let upload = crate::extract::Upload::read(multipart, "image").await?;
+    staff.check_csrf(&upload.field("csrf"))?;
+    let access = staff.require(Permission::EditContent)?;
+    let p = state.store.petition(access, id).await?;
+    let outcome = match upload.file {
+        None => Err("err-logo-missing"),
+        Some(bytes) => match tokio::task::spawn_blocking(move || crate::images::photo_sizes(&bytes)).await {
+            Ok(Ok(sizes)) => Ok(sizes),
+            Ok(Err(crate::images::ImageError::TooLarge)) => Err("err-photo-size"),
+            Ok(Err(crate::images::ImageError::Unreadable)) => Err("err-logo-type"),
+            Err(e) => return Err(AppError::Internal(format!("photo task: {e}"))),
+        },
+    };
+    let sizes = match outcome {
+        Ok(sizes) => sizes,
+        Err(code) => {
+            let errors = [FieldError::new("image", code)];
+            return refused(
+                &form_page(
+                    &state,
+                    &staff,
+                    lang,
+                    input_of(&p),
+                    Some(p.clone()),
+                    &errors,
+                    &Done::default(),
+                )
+                .await?,
+            );
+        }
+    };
+    let media = state.config.data_dir.join("media");
+    let base = crate::images::save_photo(&media, id, &sizes)
+        .await
+        .map_err(|e| AppError::Internal(format!("saving photo: {e}")))?;
+    state
+        .store
+        .set_petition_image(access, id, Some(&base), crate::now())
+        .await?;
+    if let Some(old) = p.image_path.as_deref().filter(|old| *old != base) {
+        crate::images::remove_photo(&media, old).await;
+    }
+    Ok(Redirect::to(&format!("/admin/petitions/{id}?done=image")).into_response())
+}
+
+/// `POST /admin/petitions/{id}/image/remove`.
+pub(crate) async fn remove_image(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<crate::routes::auth::CsrfForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let p = state.store.petition(access, id).await?;
+    state.store.set_petition_image(access, id, None, crate::now()).await?;
+    if let Some(old) = p.image_path.as_deref() {
+        crate::images::remove_photo(&state.config.data_dir.join("media"), old).await;
+    }
+    Ok(Redirect::to(&format!("/admin/petitions/{id}?done=image")).into_response())
 }

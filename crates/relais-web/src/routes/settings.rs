@@ -164,20 +164,10 @@ pub(crate) async fn upload_logo(
     State(state): State<Shared>,
     staff: Staff,
     lang: Lang,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| upload_error(&e))? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|e| upload_error(&e))?,
-            Some("logo") => {
-                let bytes = field.bytes().await.map_err(|e| upload_error(&e))?;
-                file = (!bytes.is_empty()).then(|| bytes.to_vec());
-            }
-            _ => {}
-        }
-    }
+    let upload = crate::extract::Upload::read(multipart, "logo").await?;
+    let (csrf, file) = (upload.field("csrf"), upload.file);
     staff.check_csrf(&csrf)?;
     let access = staff.require(Permission::ManageSettings)?;
     let org = state.store.org(access).await?;
@@ -195,14 +185,14 @@ pub(crate) async fn upload_logo(
     let Some(bytes) = file else {
         return refuse("err-logo-missing");
     };
-    let png = match tokio::task::spawn_blocking(move || crate::logo::normalise(&bytes)).await {
+    let png = match tokio::task::spawn_blocking(move || crate::images::normalise(&bytes)).await {
         Ok(Ok(png)) => png,
-        Ok(Err(crate::logo::LogoError::TooLarge)) => return refuse("err-logo-size"),
-        Ok(Err(crate::logo::LogoError::Unreadable)) => return refuse("err-logo-type"),
+        Ok(Err(crate::images::ImageError::TooLarge)) => return refuse("err-logo-size"),
+        Ok(Err(crate::images::ImageError::Unreadable)) => return refuse("err-logo-type"),
         Err(e) => return Err(AppError::Internal(format!("logo task: {e}"))),
     };
     let media = state.config.data_dir.join("media");
-    let name = crate::logo::save(&media, org.id, &png)
+    let name = crate::images::save(&media, org.id, &png)
         .await
         .map_err(|e| AppError::Internal(format!("saving logo: {e}")))?;
     state.store.set_logo(access, Some(&name), crate::now()).await?;
@@ -210,16 +200,8 @@ pub(crate) async fn upload_logo(
     Ok(Redirect::to("/admin/settings?done=logo").into_response())
 }
 
-fn upload_error(e: &axum::extract::multipart::MultipartError) -> AppError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::TooLarge
-    } else {
-        AppError::BadRequest(e.body_text())
-    }
-}
-
 async fn remove_old_logo(media: &std::path::Path, old: Option<&str>, new: &str) {
-    if let Some(old) = old.filter(|o| *o != new && crate::logo::is_media_name(o))
+    if let Some(old) = old.filter(|o| *o != new && crate::images::is_media_name(o))
         && let Err(e) = tokio::fs::remove_file(media.join(old)).await
     {
         tracing::warn!(file = old, error = %e, "old logo not removed");
