@@ -44,6 +44,8 @@ pub trait OrgStore: Send + Sync {
     async fn create_org(&self, org: &NewOrg, owner: &Email, now: i64) -> StoreResult<(Org, User)>;
     /// Public lookup by slug (public pages).
     async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>>;
+    /// Public lookup by id (a petition's association, for its page).
+    async fn org_by_id(&self, id: i64) -> StoreResult<Option<Org>>;
     /// The association an access is for.
     async fn org(&self, access: &OrgAccess) -> StoreResult<Org>;
     /// Every association, by name (the home page of a multi-association install).

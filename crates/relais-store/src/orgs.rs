@@ -57,6 +57,14 @@ macro_rules! impl_org_store {
                     .await?)
             }
 
+            async fn org_by_id(&self, id: i64) -> $crate::StoreResult<Option<$crate::Org>> {
+                let sql = format!("SELECT {} FROM orgs WHERE id = $1", $crate::orgs::ORG_COLUMNS);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
             async fn org(&self, access: &$crate::OrgAccess) -> $crate::StoreResult<$crate::Org> {
                 let sql = format!("SELECT {} FROM orgs WHERE id = $1", $crate::orgs::ORG_COLUMNS);
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -103,6 +103,8 @@ conformance!(
         assert_eq!(owner.email, "chair@amis.org");
         assert_eq!(store.org_by_slug("amis").await.unwrap(), Some(org.clone()));
         assert_eq!(store.org_by_slug("nobody").await.unwrap(), None);
+        assert_eq!(store.org_by_id(org.id).await.unwrap(), Some(org.clone()));
+        assert_eq!(store.org_by_id(org.id + 100).await.unwrap(), None);
         let access = store
             .authorise(owner.id, org.id)
             .await

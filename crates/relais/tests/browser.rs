@@ -204,3 +204,70 @@ async fn a_staff_member_signs_in_from_the_emailed_link_and_changes_a_setting() {
     b.close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_count_moves_while_signatures_arrive() {
+    use relais_core::petition::{PetitionInput, PetitionState};
+    let Some((_driver, b)) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let draft = PetitionInput {
+        title: "Un puits".into(),
+        body: "Texte".into(),
+        target_name: "Le préfet".into(),
+        ..Default::default()
+    }
+    .parse(jiff::civil::date(2026, 1, 1))
+    .unwrap();
+    let p = app
+        .store
+        .create_petition(&access, &draft, PetitionState::Published, None, 0)
+        .await
+        .unwrap();
+    b.goto(&app.url(&format!("/p/{}", p.slug))).await.unwrap();
+    let count = || async {
+        b.find(Locator::Css("[data-count]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, "0");
+    // Three people sign and confirm while the page stays open.
+    for i in 0..3 {
+        let email = format!("p{i}@example.org");
+        let form = [
+            ("first_name", "Ana"),
+            ("last_name", "B"),
+            ("email", email.as_str()),
+            ("postcode", "75011"),
+            ("country", "FR"),
+        ];
+        client()
+            .post(app.url(&format!("/p/{}/sign", p.slug)))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        app.store
+            .confirm_signature(p.id, &relais_core::Email::parse(&email).unwrap(), 1)
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    while count().await != "3" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the count never moved to 3 (shows {})",
+            count().await
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let progress = b.find(Locator::Css("[data-progress]")).await.unwrap();
+    assert_eq!(progress.attr("value").await.unwrap().as_deref(), Some("3"));
+    screenshot(&b, "petition-live").await;
+    b.close().await.unwrap();
+    app.stop().await;
+}

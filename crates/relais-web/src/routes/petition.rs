@@ -96,10 +96,8 @@ pub(crate) async fn public_petition(state: &AppState, slug: &str) -> Result<(Pet
         .ok_or(AppError::NotFound)?;
     let org = state
         .store
-        .list_orgs()
+        .org_by_id(petition.org_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == petition.org_id)
         .ok_or(AppError::NotFound)?;
     Ok((petition, org))
 }
