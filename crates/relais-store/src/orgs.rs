@@ -14,7 +14,7 @@ macro_rules! impl_org_store {
                 owner: &relais_core::Email,
                 now: i64,
             ) -> $crate::StoreResult<($crate::Org, $crate::User)> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let sql = format!(
                     "INSERT INTO orgs (slug, name, contact_email, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $4) RETURNING {}",

@@ -255,7 +255,7 @@ macro_rules! impl_petition_store {
                 requests: &[$crate::SignRequest],
                 now: i64,
             ) -> $crate::StoreResult<Vec<$crate::SignOutcome>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut outcomes = Vec::with_capacity(requests.len());
                 let mut added: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
                 for r in requests {
@@ -284,7 +284,7 @@ macro_rules! impl_petition_store {
                 email: &relais_core::Email,
                 now: i64,
             ) -> $crate::StoreResult<Option<bool>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let confirmed: Option<i64> = sqlx::query_scalar(
                     "UPDATE signatures SET status = 'confirmed', confirmed_at = $3 \
                      WHERE petition_id = $1 AND email = $2 AND status = 'pending' RETURNING id",
@@ -391,7 +391,7 @@ macro_rules! impl_petition_store {
                 messages: &[$crate::NewMessage],
                 now: i64,
             ) -> $crate::StoreResult<$crate::Petition> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let author = (proposal.author_name.as_str(), proposal.author_email.as_str());
                 let state = relais_core::petition::PetitionState::Moderation;
                 let id = Self::insert_petition(&mut tx, org_id, &proposal.draft, state, None, Some(author), now).await?;
@@ -413,7 +413,7 @@ macro_rules! impl_petition_store {
                 now: i64,
             ) -> $crate::StoreResult<$crate::Petition> {
                 let to = if approve { "published" } else { "rejected" };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE petitions SET state = $3, rejection_reason = $4, updated_at = $5, \
                      published_at = CASE WHEN $3 = 'published' THEN $5 ELSE published_at END \
@@ -526,7 +526,7 @@ macro_rules! impl_petition_store {
                     "petition_id = $1 AND org_id = $2 AND {col} = $3 AND created_at >= $4 AND created_at <= $5 \
                      AND status <> 'invalidated'"
                 );
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let hit: Vec<(String, String)> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT email, status FROM signatures WHERE {matching}")))
                         .bind(petition_id)
@@ -579,7 +579,7 @@ macro_rules! impl_petition_store {
             }
 
             async fn expire_unconfirmed(&self, created_before: i64) -> $crate::StoreResult<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let per_petition: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT petition_id, COUNT(*) FROM signatures WHERE status = 'pending' AND created_at < $1 \
                      GROUP BY petition_id",

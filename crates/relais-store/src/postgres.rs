@@ -39,6 +39,11 @@ impl PgStore {
         Ok(store)
     }
 
+    /// A write transaction (row locks are taken as rows are written).
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
         // Two servers starting together: the second waits here, then finds nothing to do.

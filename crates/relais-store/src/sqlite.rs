@@ -41,6 +41,13 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred one that reads first and writes later can fail with "database is
+    /// locked" without waiting, when another connection wrote in between.
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
         sqlx::query(crate::migrate::CREATE_TABLE).execute(&mut *conn).await?;

@@ -54,7 +54,7 @@ macro_rules! impl_staff_store {
             }
 
             async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> $crate::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                     .bind(user_id)
                     .bind(hash)
@@ -150,7 +150,7 @@ macro_rules! impl_staff_store {
                 message: &$crate::NewMessage,
                 now: i64,
             ) -> $crate::StoreResult<$crate::User> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO users (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING")
                     .bind(email.as_str())
                     .bind(now)
@@ -194,7 +194,7 @@ macro_rules! impl_staff_store {
                 user_id: i64,
                 role: relais_core::Role,
             ) -> $crate::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 if role != relais_core::Role::Owner && Self::would_orphan(&mut tx, access.org_id(), user_id).await? {
                     return Err($crate::StoreError::LastOwner);
                 }
@@ -212,7 +212,7 @@ macro_rules! impl_staff_store {
             }
 
             async fn remove_member(&self, access: &$crate::OrgAccess, user_id: i64) -> $crate::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 if Self::would_orphan(&mut tx, access.org_id(), user_id).await? {
                     return Err($crate::StoreError::LastOwner);
                 }
@@ -240,7 +240,7 @@ macro_rules! impl_staff_store {
                 message: Option<&$crate::NewMessage>,
                 now: i64,
             ) -> $crate::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_link(&mut tx, link, now).await?;
                 if let Some(message) = message {
                     Self::insert_message(&mut tx, message, now).await?;
@@ -318,7 +318,7 @@ macro_rules! impl_staff_store {
             }
 
             async fn purge_expired(&self, now: i64) -> $crate::StoreResult<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let a = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                     .bind(now)
                     .execute(&mut *tx)

@@ -113,10 +113,10 @@ conformance!(
         assert_eq!(access.role(), Role::Owner);
         assert_eq!(store.org(&access).await.unwrap(), org);
         assert_eq!(store.operator_access("amis").await.unwrap(), access);
-        assert!(matches!(
-            store.operator_access("nobody").await,
-            Err(StoreError::NotFound)
-        ));
+        {
+            let r = store.operator_access("nobody").await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
         // The same slug twice is a conflict, and the first association is untouched.
         let dup = NewOrg {
             slug: Slug::parse("amis").unwrap(),
@@ -170,10 +170,10 @@ conformance!(settings_are_saved_and_slugs_stay_unique, |store: DynStore| async m
         slug: "taken".into(),
         ..input
     };
-    assert!(matches!(
-        store.update_settings(&access, &clash.parse().unwrap(), NOW).await,
-        Err(StoreError::Conflict("slug"))
-    ));
+    {
+        let r = store.update_settings(&access, &clash.parse().unwrap(), NOW).await;
+        assert!(matches!(r, Err(StoreError::Conflict("slug"))), "{r:?}");
+    }
     store.set_logo(&access, Some("logo-1.png"), NOW).await.unwrap();
     assert_eq!(
         store.org(&access).await.unwrap().logo_path.as_deref(),
@@ -207,18 +207,18 @@ conformance!(
             .unwrap();
         assert!(store.dead_letters(&access_a).await.unwrap().is_empty());
         assert_eq!(store.dead_letters(&access_b).await.unwrap().len(), 1);
-        assert!(matches!(
-            store.retry_dead(&access_a, claimed[0].id, NOW).await,
-            Err(StoreError::NotFound)
-        ));
-        assert!(matches!(
-            store.remove_member(&access_a, owner_b.id).await,
-            Err(StoreError::NotFound)
-        ));
-        assert!(matches!(
-            store.set_role(&access_a, owner_b.id, Role::Viewer).await,
-            Err(StoreError::NotFound)
-        ));
+        {
+            let r = store.retry_dead(&access_a, claimed[0].id, NOW).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        {
+            let r = store.remove_member(&access_a, owner_b.id).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        {
+            let r = store.set_role(&access_a, owner_b.id, Role::Viewer).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
     }
 );
 
@@ -253,10 +253,10 @@ conformance!(
             None,
             "password change signs out"
         );
-        assert!(matches!(
-            store.set_password_hash(u1.id + 1000, None).await,
-            Err(StoreError::NotFound)
-        ));
+        {
+            let r = store.set_password_hash(u1.id + 1000, None).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
         store.record_login(u1.id, NOW + 9).await.unwrap();
         assert_eq!(store.user(u1.id).await.unwrap().unwrap().last_login_at, Some(NOW + 9));
     }
@@ -336,14 +336,14 @@ conformance!(
 conformance!(an_association_always_keeps_an_owner, |store: DynStore| async move {
     let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
     let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
-    assert!(matches!(
-        store.set_role(&access, owner.id, Role::Admin).await,
-        Err(StoreError::LastOwner)
-    ));
-    assert!(matches!(
-        store.remove_member(&access, owner.id).await,
-        Err(StoreError::LastOwner)
-    ));
+    {
+        let r = store.set_role(&access, owner.id, Role::Admin).await;
+        assert!(matches!(r, Err(StoreError::LastOwner)), "{r:?}");
+    }
+    {
+        let r = store.remove_member(&access, owner.id).await;
+        assert!(matches!(r, Err(StoreError::LastOwner)), "{r:?}");
+    }
     let demote_by_invite = store
         .invite(
             &access,
@@ -373,10 +373,10 @@ conformance!(an_association_always_keeps_an_owner, |store: DynStore| async move 
     store.set_role(&access, owner.id, Role::Viewer).await.unwrap();
     store.remove_member(&access, owner.id).await.unwrap();
     assert!(store.authorise(owner.id, org.id).await.unwrap().is_none());
-    assert!(matches!(
-        store.remove_member(&access, second.id).await,
-        Err(StoreError::LastOwner)
-    ));
+    {
+        let r = store.remove_member(&access, second.id).await;
+        assert!(matches!(r, Err(StoreError::LastOwner)), "{r:?}");
+    }
 });
 
 conformance!(
@@ -417,12 +417,12 @@ conformance!(
             None,
             "expired"
         );
-        assert!(matches!(
-            store
+        {
+            let r = store
                 .issue_link(&link("b", user.id, LinkPurpose::Login, NOW), None, NOW)
-                .await,
-            Err(StoreError::Conflict(_))
-        ));
+                .await;
+            assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+        }
         // Ten clicks at once: exactly one signs in.
         store
             .issue_link(&link("c", user.id, LinkPurpose::Login, NOW + 60), None, NOW)
@@ -663,19 +663,19 @@ conformance!(staff_write_publish_and_close_petitions, |store: DynStore| async mo
         ("sauvons-le-puits", Draft, Some(1000), None)
     );
     assert_eq!(p.tags, ["eau", "togo"]);
-    assert!(matches!(
-        store.create_petition(&access, &draft, Draft, None, NOW).await,
-        Err(StoreError::Conflict("slug"))
-    ));
+    {
+        let r = store.create_petition(&access, &draft, Draft, None, NOW).await;
+        assert!(matches!(r, Err(StoreError::Conflict("slug"))), "{r:?}");
+    }
     let p = store
         .set_petition_state(&access, p.id, Draft, Published, NOW + 10)
         .await
         .unwrap();
     assert_eq!((p.state, p.published_at), (Published, Some(NOW + 10)));
-    assert!(matches!(
-        store.set_petition_state(&access, p.id, Draft, Published, NOW).await,
-        Err(StoreError::Conflict("state"))
-    ));
+    {
+        let r = store.set_petition_state(&access, p.id, Draft, Published, NOW).await;
+        assert!(matches!(r, Err(StoreError::Conflict("state"))), "{r:?}");
+    }
     let mut edited = draft.clone();
     edited.body = "Nouveau texte".into();
     let p = store.update_petition(&access, p.id, &edited, NOW + 20).await.unwrap();
@@ -690,20 +690,20 @@ conformance!(staff_write_publish_and_close_petitions, |store: DynStore| async mo
     let (other, other_owner) = new_org(&store, "autre", "x@autre.org").await;
     let other_access = store.authorise(other_owner.id, other.id).await.unwrap().unwrap();
     assert!(store.petitions(&other_access).await.unwrap().is_empty());
-    assert!(matches!(
-        store.petition(&other_access, p.id).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.update_petition(&other_access, p.id, &edited, NOW).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store
+    {
+        let r = store.petition(&other_access, p.id).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    }
+    {
+        let r = store.update_petition(&other_access, p.id, &edited, NOW).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    }
+    {
+        let r = store
             .set_petition_state(&other_access, p.id, Published, Closed, NOW)
-            .await,
-        Err(StoreError::NotFound)
-    ));
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    }
     let p = store
         .set_petition_state(&access, p.id, Published, Closed, NOW)
         .await
@@ -769,7 +769,10 @@ conformance!(
         assert_eq!(store.signature_confirmed(p.id, &nobody).await.unwrap(), None);
         let later = store.sign_batch(&[again], NOW + 7).await.unwrap();
         assert_eq!(later, [SignOutcome::AlreadySigned { confirmed: true }]);
-        assert!(matches!(store.counts(p.id + 999).await, Err(StoreError::NotFound)));
+        {
+            let r = store.counts(p.id + 999).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
     }
 );
 
@@ -1075,12 +1078,12 @@ conformance!(
             (approved.state, approved.published_at),
             (PetitionState::Published, Some(NOW + 1))
         );
-        assert!(matches!(
-            store
+        {
+            let r = store
                 .moderate_petition(&access, p.id, false, Some("x"), None, NOW)
-                .await,
-            Err(StoreError::Conflict("state"))
-        ));
+                .await;
+            assert!(matches!(r, Err(StoreError::Conflict("state"))), "{r:?}");
+        }
         let q = store
             .propose_petition(org.id, &proposal("Autre chose", "b2"), &[], NOW)
             .await
@@ -1111,15 +1114,15 @@ conformance!(
         );
         let (other, other_owner) = new_org(&store, "autre", "x@autre.org").await;
         let other_access = store.authorise(other_owner.id, other.id).await.unwrap().unwrap();
-        assert!(matches!(
-            store.set_petition_image(&other_access, q.id, None, NOW).await,
-            Err(StoreError::NotFound)
-        ));
-        assert!(matches!(
-            store
+        {
+            let r = store.set_petition_image(&other_access, q.id, None, NOW).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        {
+            let r = store
                 .moderate_petition(&other_access, q.id, true, None, None, NOW)
-                .await,
-            Err(StoreError::NotFound)
-        ));
+                .await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
     }
 );
