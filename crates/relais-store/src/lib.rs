@@ -15,6 +15,7 @@ mod petitions;
 mod postgres;
 mod sqlite;
 mod staff;
+mod supporters;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod writer;
@@ -30,8 +31,8 @@ pub use access::OrgAccess;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use petition_model::{
-    Breakdown, Burst, BurstKind, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
-    SignatureRecord, confirmation_key,
+    Breakdown, Burst, BurstKind, Consent, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
+    SignatureRecord, Supporter, confirmation_key,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -240,9 +241,18 @@ pub trait PetitionStore: Send + Sync {
     async fn expire_unconfirmed(&self, created_before: i64) -> StoreResult<u64>;
 }
 
+/// Supporters and their consent ledger (the supporter base grows on this).
+#[async_trait]
+pub trait SupporterStore: Send + Sync {
+    /// The association's supporter with this address.
+    async fn supporter_by_email(&self, access: &OrgAccess, email: &Email) -> StoreResult<Option<Supporter>>;
+    /// A supporter's consent ledger, oldest first.
+    async fn consents(&self, access: &OrgAccess, supporter_id: i64) -> StoreResult<Vec<Consent>>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
-pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore {
+pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Notified whenever this process enqueues a message, so its worker wakes at once.

@@ -304,6 +304,44 @@ pub struct InvalidationFilter {
     pub to: i64,
 }
 
+/// A supporter: one person per e-mail address per association.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Supporter {
+    /// Row id.
+    pub id: i64,
+    /// Normalised address.
+    pub email: String,
+    /// First name (as first given).
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Country code.
+    pub country: String,
+    /// Language.
+    pub locale: String,
+    /// First contact.
+    pub created_at: i64,
+}
+
+/// One entry of the consent ledger.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Consent {
+    /// `email`, `sms`…
+    pub channel: String,
+    /// `newsletter`, `petition:{id}:updates`…
+    pub purpose: String,
+    /// Given (true) or withdrawn (false).
+    pub granted: bool,
+    /// The exact words the person agreed to.
+    pub wording: String,
+    /// The page it was given on.
+    pub source: String,
+    /// When.
+    pub created_at: i64,
+}
+
 /// A recent signer who agreed to be shown.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecentSigner {

@@ -85,6 +85,7 @@ impl PgStore {
 crate::orgs::impl_org_store!(PgStore, sqlx::PgConnection);
 crate::staff::impl_staff_store!(PgStore, sqlx::PgConnection);
 crate::petitions::impl_petition_store!(PgStore, sqlx::PgConnection);
+crate::supporters::impl_supporter_store!(PgStore);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
 

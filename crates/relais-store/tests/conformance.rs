@@ -1126,3 +1126,65 @@ conformance!(
         }
     }
 );
+
+conformance!(
+    a_signature_records_the_supporter_and_the_exact_consent_wording,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, p) = published(&store, "amis").await;
+        store
+            .sign_batch(&[request(&p, "Marie@Example.org", "75011", (true, true))], NOW)
+            .await
+            .unwrap();
+        store
+            .sign_batch(&[request(&p, "paul@example.org", "75011", (false, false))], NOW)
+            .await
+            .unwrap();
+        let marie = store
+            .supporter_by_email(&access, &relais_core::Email::parse("marie@example.org").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                marie.first_name.as_str(),
+                marie.postcode.as_str(),
+                marie.locale.as_str()
+            ),
+            ("Marie", "75011", "fr")
+        );
+        let ledger = store.consents(&access, marie.id).await.unwrap();
+        let got: Vec<_> = ledger
+            .iter()
+            .map(|c| (c.channel.as_str(), c.purpose.as_str(), c.granted, c.wording.as_str()))
+            .collect();
+        let updates = format!("petition:{}:updates", p.id);
+        assert_eq!(
+            got,
+            [
+                ("email", updates.as_str(), true, "Je veux être tenu·e informé·e"),
+                ("email", "newsletter", true, "Je m'abonne à la lettre")
+            ]
+        );
+        assert_eq!(ledger[0].source, format!("/p/{}", p.slug));
+        let paul = store
+            .supporter_by_email(&access, &relais_core::Email::parse("paul@example.org").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store.consents(&access, paul.id).await.unwrap().is_empty(),
+            "unticked boxes record nothing"
+        );
+        // Another association sees neither the person nor the ledger.
+        let (other, _) = published(&store, "autre").await;
+        assert!(
+            store
+                .supporter_by_email(&other, &relais_core::Email::parse("marie@example.org").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.consents(&other, marie.id).await.unwrap().is_empty());
+    }
+);

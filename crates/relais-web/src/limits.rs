@@ -21,6 +21,9 @@ pub(crate) struct Limits {
     /// Signatures per client address. Generous: a mobile carrier or a school puts
     /// hundreds of people behind one address.
     signing: DefaultKeyedRateLimiter<IpAddr>,
+    /// Signatures per network (/24, /48): address rotation inside one network is
+    /// the cheapest way around the per-address limit.
+    signing_network: DefaultKeyedRateLimiter<String>,
     /// Citizen petition proposals per client address (each one is staff work).
     proposals: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
@@ -41,6 +44,8 @@ impl Limits {
             per_account: RateLimiter::keyed(quota(12, 5)),
             signing: RateLimiter::keyed(quota(600, 30)),
             proposals: RateLimiter::keyed(quota(10, 3)),
+            // High enough for a mobile carrier's shared addresses during a viral moment.
+            signing_network: RateLimiter::keyed(quota(20_000, 1_000)),
             checks: AtomicU64::new(0),
         }
     }
@@ -55,7 +60,8 @@ impl Limits {
 
     /// One signature (or confirmation resend) from `ip`.
     pub(crate) fn signing(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.check(&self.signing, &ip)
+        self.check(&self.signing, &ip)?;
+        self.check(&self.signing_network, &network_of(ip))
     }
 
     /// One citizen proposal from `ip`.
@@ -70,6 +76,20 @@ impl Limits {
             self.check(&self.per_account, &account.to_owned())?;
         }
         Ok(())
+    }
+}
+
+/// The network an address belongs to (/24 for IPv4, /48 for IPv6).
+pub(crate) fn network_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
     }
 }
 
@@ -90,6 +110,25 @@ mod tests {
             Err(AppError::RateLimited)
         ));
         assert!(limits.sign_in(ip, Some("other@x.org")).is_ok());
+    }
+
+    #[test]
+    fn rotating_addresses_inside_one_network_hits_the_network_limit() {
+        let limits = Limits::new();
+        let mut refused = 0;
+        for i in 0..1_400u32 {
+            // 254 hosts of one /24, each under its own address limit.
+            let ip: IpAddr = format!("198.51.100.{}", i % 254 + 1).parse().unwrap();
+            if limits.signing(ip).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(refused >= 300, "refused {refused}");
+        assert!(
+            limits.signing("203.0.113.7".parse().unwrap()).is_ok(),
+            "another network is unaffected"
+        );
+        assert_eq!(network_of("2001:db8:1:2::5".parse().unwrap()), "2001:db8:1::/48");
     }
 
     #[test]

@@ -103,6 +103,21 @@ async fn people_sign_confirm_by_email_and_the_count_follows(app: &TestApp) {
         .unwrap();
     assert_eq!(figures["counts"], serde_json::json!({"confirmed": 0, "pending": 1}));
 
+    // The consent is recorded with the exact words shown next to the box.
+    let access = app.store.operator_access("amis").await.unwrap();
+    let marie = app
+        .store
+        .supporter_by_email(&access, &relais_core::Email::parse("marie@example.org").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let ledger = app.store.consents(&access, marie.id).await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(
+        ledger[0].wording,
+        "Je veux être tenu·e informé·e de l’avancée de cette pétition par e-mail."
+    );
+    assert!(html.contains(&ledger[0].wording));
     let email = app.last_email_to("marie@example.org").await;
     assert_eq!(email.subject, "Confirmez votre signature : Sauvons le puits de Kpalimé");
     assert!(email.from.contains("Les Amis du Puits"));

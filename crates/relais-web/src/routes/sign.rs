@@ -1,8 +1,6 @@
 //! Signing: `POST /p/{slug}/sign` (form or JSON), the thank-you page, the e-mailed
 //! confirmation link and the resend button.
 
-use std::net::IpAddr;
-
 use askama::Template;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -62,20 +60,6 @@ fn wants_json(req: &Request) -> bool {
             .unwrap_or_default()
     };
     h(header::ACCEPT).contains("application/json") || h(header::CONTENT_TYPE).starts_with("application/json")
-}
-
-/// The network an address belongs to (/24, /48): abuse often rotates inside one.
-fn network_of(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
-        }
-    }
 }
 
 /// Commune and department of a French postcode, from the gazetteer shipped with Relais.
@@ -184,7 +168,7 @@ pub(crate) async fn sign(
         department,
         show_name: form.show_name,
         ip_hash: state.signer.fingerprint(&ip.to_string()),
-        network_hash: state.signer.fingerprint(&network_of(ip)),
+        network_hash: state.signer.fingerprint(&crate::limits::network_of(ip)),
         locale: locale.code().to_owned(),
         updates_wording: t.get("sign-consent-updates"),
         newsletter_wording: t.arg("sign-consent-newsletter", "org", &org.name),

@@ -1,0 +1,40 @@
+//! [`crate::SupporterStore`] for both backends (see `orgs.rs` for why a macro).
+
+macro_rules! impl_supporter_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::SupporterStore for $store {
+            async fn supporter_by_email(
+                &self,
+                access: &$crate::OrgAccess,
+                email: &relais_core::Email,
+            ) -> $crate::StoreResult<Option<$crate::Supporter>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, email, first_name, last_name, postcode, country, locale, created_at FROM supporters \
+                     WHERE org_id = $1 AND email = $2",
+                )
+                .bind(access.org_id())
+                .bind(email.as_str())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn consents(
+                &self,
+                access: &$crate::OrgAccess,
+                supporter_id: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Consent>> {
+                Ok(sqlx::query_as(
+                    "SELECT channel, purpose, granted, wording, source, created_at FROM consents \
+                     WHERE org_id = $1 AND supporter_id = $2 ORDER BY id",
+                )
+                .bind(access.org_id())
+                .bind(supporter_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_supporter_store;
