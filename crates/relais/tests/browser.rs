@@ -9,6 +9,7 @@
 mod common;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -18,7 +19,11 @@ use fantoccini::{Client, ClientBuilder, Locator};
 struct Driver(Child);
 
 impl Drop for Driver {
+    // chromedriver runs in its own process group with the browsers it starts: end
+    // them all, also when a test panics before closing its session.
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -46,6 +51,7 @@ async fn browser() -> Option<(Driver, Client)> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     let driver = Driver(child);
