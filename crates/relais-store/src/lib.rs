@@ -174,6 +174,8 @@ pub trait PetitionStore: Send + Sync {
     async fn confirm_signature(&self, petition_id: i64, email: &Email, now: i64) -> StoreResult<Option<bool>>;
     /// Whether `email` signed (`Some(confirmed)`), ignoring invalidated signatures.
     async fn signature_confirmed(&self, petition_id: i64, email: &Email) -> StoreResult<Option<bool>>;
+    /// The referral code of `email`'s signature (for the share links on the confirmation page).
+    async fn referral_code(&self, petition_id: i64, email: &Email) -> StoreResult<Option<String>>;
     /// Confirmed and pending counts.
     async fn counts(&self, petition_id: i64) -> StoreResult<Counts>;
     /// Confirmed signatures by country, department and commune.

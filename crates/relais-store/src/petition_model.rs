@@ -150,10 +150,18 @@ pub struct SignRequest {
     pub source: String,
     /// The confirmation e-mail, enqueued only when the signature is new.
     pub confirmation: NewMessage,
+    /// This signer's own referral code, for the links they share.
+    pub ref_code: String,
+    /// How the signer arrived: `facebook`, `whatsapp`, `email`, `widget`… (link or `utm_source`).
+    pub source_channel: String,
+    /// The site that sent them (`Referer` host), when not ours.
+    pub referrer_site: String,
+    /// The referral code in the link they followed; unknown codes are ignored.
+    pub referred_by_code: Option<String>,
 }
 
 /// What became of a sign request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignOutcome {
     /// Recorded; waiting for e-mail confirmation.
     Pending,
@@ -161,6 +169,8 @@ pub enum SignOutcome {
     AlreadySigned {
         /// Whether that earlier signature is confirmed.
         confirmed: bool,
+        /// The referral code of that earlier signature (for its share links).
+        ref_code: String,
     },
 }
 
@@ -221,6 +231,12 @@ pub struct SignatureRecord {
     pub status: String,
     /// Why it was invalidated.
     pub invalidation_reason: Option<String>,
+    /// How the signer arrived (channel).
+    pub source_channel: String,
+    /// The site that sent them.
+    pub referrer_site: String,
+    /// Whether another signer's link brought them.
+    pub referred: bool,
     /// Signing time.
     pub created_at: i64,
     /// Confirmation time.

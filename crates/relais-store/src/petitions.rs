@@ -84,8 +84,10 @@ macro_rules! impl_petition_store {
                 let inserted: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO signatures (petition_id, org_id, supporter_id, email, first_name, last_name, \
                      postcode, country, commune, department, comment, show_name, consent_updates, \
-                     consent_newsletter, status, ip_hash, network_hash, locale, created_at, email_domain) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18, $19) \
+                     consent_newsletter, status, ip_hash, network_hash, locale, created_at, email_domain, ref_code, \
+                     source_channel, referrer_site, referred_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18, $19, \
+                     $20, $21, $22, (SELECT id FROM signatures WHERE petition_id = $1 AND ref_code = $23 AND $23 <> '')) \
                      ON CONFLICT (petition_id, email) DO NOTHING RETURNING id",
                 )
                 .bind(r.petition_id)
@@ -107,15 +109,20 @@ macro_rules! impl_petition_store {
                 .bind(&r.locale)
                 .bind(now)
                 .bind(d.email.domain())
+                .bind(&r.ref_code)
+                .bind(&r.source_channel)
+                .bind(&r.referrer_site)
+                .bind(r.referred_by_code.as_deref().unwrap_or_default())
                 .fetch_optional(&mut *conn)
                 .await?;
                 let Some(signature_id) = inserted else {
-                    let status: String = sqlx::query_scalar("SELECT status FROM signatures WHERE petition_id = $1 AND email = $2")
-                        .bind(r.petition_id)
-                        .bind(d.email.as_str())
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    return Ok($crate::SignOutcome::AlreadySigned { confirmed: status == "confirmed" });
+                    let (status, ref_code): (String, String) =
+                        sqlx::query_as("SELECT status, ref_code FROM signatures WHERE petition_id = $1 AND email = $2")
+                            .bind(r.petition_id)
+                            .bind(d.email.as_str())
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    return Ok($crate::SignOutcome::AlreadySigned { confirmed: status == "confirmed", ref_code });
                 };
                 let updates_purpose = format!("petition:{}:updates", r.petition_id);
                 for (granted, purpose, wording) in [
@@ -333,6 +340,18 @@ macro_rules! impl_petition_store {
                 Ok(status.map(|s| s == "confirmed"))
             }
 
+            async fn referral_code(
+                &self,
+                petition_id: i64,
+                email: &relais_core::Email,
+            ) -> $crate::StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT ref_code FROM signatures WHERE petition_id = $1 AND email = $2")
+                    .bind(petition_id)
+                    .bind(email.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
             async fn counts(&self, petition_id: i64) -> $crate::StoreResult<$crate::Counts> {
                 let row: Option<(i64, i64)> =
                     sqlx::query_as("SELECT confirmed_count, pending_count FROM petitions WHERE id = $1")
@@ -468,8 +487,8 @@ macro_rules! impl_petition_store {
             ) -> $crate::StoreResult<Vec<$crate::SignatureRecord>> {
                 Ok(sqlx::query_as(
                     "SELECT id, email, first_name, last_name, postcode, commune, department, country, comment, \
-                     consent_updates, consent_newsletter, show_name, status, invalidation_reason, created_at, \
-                     confirmed_at FROM signatures WHERE petition_id = $1 AND org_id = $2 AND id > $3 \
+                     consent_updates, consent_newsletter, show_name, status, invalidation_reason, source_channel, \
+                     referrer_site, referred_by IS NOT NULL AS referred, created_at, confirmed_at FROM signatures WHERE petition_id = $1 AND org_id = $2 AND id > $3 \
                      ORDER BY id LIMIT $4",
                 )
                 .bind(petition_id)

@@ -644,6 +644,10 @@ mod petitions_support {
             newsletter_wording: "Je m'abonne à la lettre".into(),
             source: format!("/p/{}", p.slug),
             confirmation: message(Some(p.org_id), &format!("confirm:{}:{}", p.id, draft.email)),
+            ref_code: format!("ref-{}", draft.email.as_str().split('@').next().unwrap_or_default()),
+            source_channel: String::new(),
+            referrer_site: String::new(),
+            referred_by_code: None,
             draft,
         }
     }
@@ -728,7 +732,10 @@ conformance!(
             [
                 SignOutcome::Pending,
                 SignOutcome::Pending,
-                SignOutcome::AlreadySigned { confirmed: false }
+                SignOutcome::AlreadySigned {
+                    confirmed: false,
+                    ref_code: "ref-marie".into()
+                }
             ]
         );
         assert_eq!(
@@ -768,7 +775,13 @@ conformance!(
         assert_eq!(store.confirm_signature(p.id, &nobody, NOW).await.unwrap(), None);
         assert_eq!(store.signature_confirmed(p.id, &nobody).await.unwrap(), None);
         let later = store.sign_batch(&[again], NOW + 7).await.unwrap();
-        assert_eq!(later, [SignOutcome::AlreadySigned { confirmed: true }]);
+        assert_eq!(
+            later,
+            [SignOutcome::AlreadySigned {
+                confirmed: true,
+                ref_code: "ref-marie".into()
+            }]
+        );
         {
             let r = store.counts(p.id + 999).await;
             assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
@@ -1186,5 +1199,55 @@ conformance!(
                 .is_none()
         );
         assert!(store.consents(&other, marie.id).await.unwrap().is_empty());
+    }
+);
+
+conformance!(
+    a_signature_remembers_its_source_and_who_brought_it,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, p) = published(&store, "amis").await;
+        store
+            .sign_batch(&[request(&p, "sharer@x.org", "75011", (false, false))], NOW)
+            .await
+            .unwrap();
+        let mut brought = request(&p, "friend@x.org", "75011", (false, false));
+        brought.referred_by_code = Some("ref-sharer".into());
+        brought.source_channel = "whatsapp".into();
+        let mut stranger = request(&p, "stranger@x.org", "75011", (false, false));
+        stranger.referred_by_code = Some("no-such-code".into());
+        stranger.referrer_site = "news.example".into();
+        let outcomes = store.sign_batch(&[brought, stranger], NOW).await.unwrap();
+        assert_eq!(
+            outcomes,
+            [SignOutcome::Pending, SignOutcome::Pending],
+            "an unknown code does not stop a signature"
+        );
+        let sharer = relais_core::Email::parse("sharer@x.org").unwrap();
+        assert_eq!(
+            store.referral_code(p.id, &sharer).await.unwrap().as_deref(),
+            Some("ref-sharer")
+        );
+        assert_eq!(store.referral_code(p.id + 1, &sharer).await.unwrap(), None);
+        let rows = store.signatures_page(&access, p.id, 0, 10).await.unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.email.as_str(),
+                    r.source_channel.as_str(),
+                    r.referrer_site.as_str(),
+                    r.referred,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("sharer@x.org", "", "", false),
+                ("friend@x.org", "whatsapp", "", true),
+                ("stranger@x.org", "", "news.example", false)
+            ]
+        );
     }
 );

@@ -80,9 +80,11 @@ async fn people_sign_confirm_by_email_and_the_count_follows(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        (r.status(), location(&r)),
-        (StatusCode::SEE_OTHER, format!("/p/{slug}/thanks?s=pending"))
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&r).starts_with(&format!("/p/{slug}/thanks?s=pending&r=")),
+        "{}",
+        location(&r)
     );
     let thanks = visitor
         .get(app.url(&location(&r)))
@@ -510,7 +512,7 @@ async fn staff_export_signatures_and_invalidate_a_burst_without_emailing_it() {
         .await
         .unwrap();
     assert_eq!(body.matches(",invalidated,").count(), 12);
-    assert!(body.lines().nth(1).unwrap().ends_with(",robot"));
+    assert!(body.lines().nth(1).unwrap().contains(",robot,"));
     app.stop().await;
 }
 
@@ -526,5 +528,94 @@ async fn throwaway_addresses_cannot_sign() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("adresses jetables"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_signer_gets_share_links_that_credit_them_and_name_the_channel() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let sharer = client();
+    let r = sharer
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&signer("sharer@example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    let thanks = sharer
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = location(&r).split("&r=").nth(1).unwrap().to_owned();
+    assert_eq!(code.len(), 10);
+    for (network, channel) in [
+        ("facebook.com/sharer", "facebook"),
+        ("wa.me", "whatsapp"),
+        ("twitter.com/intent", "twitter"),
+        ("t.me/share", "telegram"),
+        ("linkedin.com", "linkedin"),
+        ("mailto:", "email"),
+    ] {
+        let at = thanks.find(network).unwrap_or_else(|| panic!("no {network} link"));
+        let href = &thanks[at..at + thanks[at..].find('"').unwrap()];
+        assert!(
+            href.contains(&format!("ref%3D{code}%26utm_source%3D{channel}")),
+            "{href}"
+        );
+    }
+    assert!(!thanks.contains("<script src=\"http"), "no third-party script");
+    // A friend follows the WhatsApp link and signs.
+    let page = client()
+        .get(app.url(&format!("/p/{slug}?ref={code}&utm_source=whatsapp")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (ref_field, source_field) = (hidden(&page, "ref"), hidden(&page, "source"));
+    assert_eq!((ref_field.as_str(), source_field.as_str()), (code.as_str(), "whatsapp"));
+    let mut friend = signer("friend@example.org", "75011");
+    friend.push(("ref", ref_field));
+    friend.push(("source", source_field));
+    client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&friend)
+        .send()
+        .await
+        .unwrap();
+    // A stranger arrives from a news site with a made-up code: the signature still counts.
+    let mut stranger = signer("stranger@example.org", "75011");
+    stranger.push(("ref", "ffffffffff".into()));
+    client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .header("referer", "https://news.example/article")
+        .form(&stranger)
+        .send()
+        .await
+        .unwrap();
+    let p = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
+    assert_eq!(app.store.counts(p.id).await.unwrap().pending, 3);
+    let csv = app
+        .get(&format!("/admin/petitions/{}/signatures.csv", p.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<_> = csv.lines().collect();
+    assert!(
+        rows[2].contains("friend@example.org") && rows[2].ends_with(",whatsapp,,yes"),
+        "{}",
+        rows[2]
+    );
+    assert!(
+        rows[3].contains("stranger@example.org") && rows[3].ends_with(",,news.example,no"),
+        "{}",
+        rows[3]
+    );
     app.stop().await;
 }

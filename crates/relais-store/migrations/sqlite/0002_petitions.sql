@@ -65,10 +65,16 @@ CREATE TABLE signatures (
     ip_hash TEXT NOT NULL DEFAULT '',
     network_hash TEXT NOT NULL DEFAULT '',
     locale TEXT NOT NULL DEFAULT 'fr',
+    -- Sharing: this signer's own code, and where the signature came from.
+    ref_code TEXT NOT NULL DEFAULT '',
+    source_channel TEXT NOT NULL DEFAULT '',
+    referrer_site TEXT NOT NULL DEFAULT '',
+    referred_by BIGINT,
     created_at BIGINT NOT NULL,
     confirmed_at BIGINT,
     UNIQUE (petition_id, email)
 );
+CREATE INDEX signatures_ref_code ON signatures(petition_id, ref_code);
 CREATE INDEX signatures_petition_status ON signatures(petition_id, status, id);
 CREATE INDEX signatures_status_created ON signatures(status, created_at);
 CREATE INDEX signatures_petition_created ON signatures(petition_id, created_at);

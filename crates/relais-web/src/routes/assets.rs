@@ -14,6 +14,7 @@ const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 const PETITION_JS: &str = include_str!("../../static/petition.js");
 const PROPOSE_JS: &str = include_str!("../../static/propose.js");
+const SHARE_JS: &str = include_str!("../../static/share.js");
 
 fn cached(content_type: &'static str, body: impl IntoResponse, max_age: &'static str) -> Response {
     let mut response = body.into_response();
@@ -36,6 +37,11 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Result<Response, Ap
         "propose.js" => Ok(cached(
             "text/javascript; charset=utf-8",
             PROPOSE_JS,
+            "public, max-age=86400",
+        )),
+        "share.js" => Ok(cached(
+            "text/javascript; charset=utf-8",
+            SHARE_JS,
             "public, max-age=86400",
         )),
         _ => Err(AppError::NotFound),

@@ -10,6 +10,7 @@ pub(crate) mod petitions_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
 pub(crate) mod settings;
+pub(crate) mod share;
 pub(crate) mod sign;
 pub(crate) mod signatures_admin;
 pub(crate) mod staff;

@@ -139,16 +139,32 @@ pub(crate) async fn petition_page(
 }
 
 /// `GET /p/{slug}` and `GET /p/{slug}.json`.
+/// A shared link's query: `?ref=CODE&utm_source=CHANNEL`.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct ShareQuery {
+    #[serde(default, rename = "ref")]
+    referral: String,
+    #[serde(default)]
+    utm_source: String,
+}
+
 pub(crate) async fn show(
     State(state): State<Shared>,
     Path(slug): Path<String>,
     lang: Lang,
+    axum::extract::Query(q): axum::extract::Query<ShareQuery>,
 ) -> Result<Response, AppError> {
     if let Some(slug) = slug.strip_suffix(".json") {
         return figures(&state, slug).await;
     }
     let (petition, org) = public_petition(&state, &slug).await?;
-    let template = petition_page(&state, petition, org, lang, Errors::default(), SignForm::default()).await?;
+    // The link's code and channel ride along in the form, so the signature records them.
+    let form = SignForm {
+        referral: crate::routes::share::referral(&q.referral).unwrap_or_default(),
+        source: crate::routes::share::channel(&q.utm_source),
+        ..SignForm::default()
+    };
+    let template = petition_page(&state, petition, org, lang, Errors::default(), form).await?;
     let mut response = page(&template)?;
     let h = response.headers_mut();
     h.insert(

@@ -49,6 +49,11 @@ pub(crate) struct SignForm {
     pub show_name: bool,
     /// Honeypot: hidden from people, filled in by naive bots.
     pub website: String,
+    /// Referral code of the link the signer followed.
+    #[serde(rename = "ref")]
+    pub referral: String,
+    /// Channel of that link (`facebook`, `whatsapp`…, or `utm_source`).
+    pub source: String,
 }
 
 /// Whether the caller wants JSON back (a script or the widget).
@@ -89,6 +94,7 @@ pub(crate) async fn sign(
     request: Request,
 ) -> Result<Response, AppError> {
     let json = wants_json(&request);
+    let referrer_site = referrer_site(&request, &state);
     let form: SignForm = if request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -175,25 +181,52 @@ pub(crate) async fn sign(
         source: format!("/p/{}", petition.slug),
         confirmation,
         draft,
+        ref_code: relais_store::random_token()[..10].to_owned(),
+        source_channel: crate::routes::share::channel(&form.source),
+        referrer_site,
+        referred_by_code: crate::routes::share::referral(&form.referral),
     };
     let email = request.draft.email.clone();
+    let ref_code = request.ref_code.clone();
     let outcome = state.writer.sign(request).await?;
     Ok(match (outcome, json) {
         (SignOutcome::Pending, true) => {
             (StatusCode::CREATED, Json(serde_json::json!({"status": "pending"}))).into_response()
         }
-        (SignOutcome::AlreadySigned { confirmed }, true) => {
+        (SignOutcome::AlreadySigned { confirmed, .. }, true) => {
             Json(serde_json::json!({"status": "already_signed", "confirmed": confirmed})).into_response()
         }
-        (SignOutcome::Pending, false) => Redirect::to(&format!("{thanks}?s=pending")).into_response(),
-        (SignOutcome::AlreadySigned { confirmed }, false) => {
+        (SignOutcome::Pending, false) => Redirect::to(&format!("{thanks}?s=pending&r={ref_code}")).into_response(),
+        (SignOutcome::AlreadySigned { confirmed, ref_code }, false) => {
             let token = state
                 .signer
                 .sign("resend", &format!("{}:{email}", petition.id), crate::now() + 3600);
             let s = if confirmed { "confirmed" } else { "already" };
-            Redirect::to(&format!("{thanks}?s={s}&t={token}")).into_response()
+            Redirect::to(&format!("{thanks}?s={s}&t={token}&r={ref_code}")).into_response()
         }
     })
+}
+
+/// The site that sent the signer, from `Referer`, unless it is this installation.
+fn referrer_site(request: &Request, state: &AppState) -> String {
+    let Some(referer) = request.headers().get(header::REFERER).and_then(|v| v.to_str().ok()) else {
+        return String::new();
+    };
+    let host = url::Url::parse(referer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let ours = state.config.base_url.host_str().unwrap_or_default();
+    let own_host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if host.is_empty() || host == ours || own_host.split(':').next() == Some(host.as_str()) {
+        String::new()
+    } else {
+        host.chars().take(100).collect()
+    }
 }
 
 /// The confirmation e-mail of a signature, in the signer's language.
@@ -245,6 +278,7 @@ struct ThanksTemplate {
     title: String,
     text: String,
     resend_token: Option<String>,
+    share: Option<crate::routes::share::Share>,
 }
 
 #[derive(Deserialize, Default)]
@@ -253,6 +287,9 @@ pub(crate) struct ThanksQuery {
     s: String,
     #[serde(default)]
     t: Option<String>,
+    /// The signer's referral code, for the share links.
+    #[serde(default)]
+    r: String,
 }
 
 async fn message_page(
@@ -262,18 +299,24 @@ async fn message_page(
     title_id: &str,
     text: String,
     resend_token: Option<String>,
+    ref_code: Option<String>,
 ) -> Result<Response, AppError> {
     let (petition, org) = public_petition(state, slug).await?;
     let t = state.tr(lang.or(org.locale()));
     let mut c = Chrome::new(t.clone(), t.get(title_id), &format!("/p/{}", petition.slug));
     c.brand = Some(Brand::of(&org));
     let title = t.get(title_id);
+    // Only a live petition is worth sharing.
+    let share = ref_code
+        .filter(|_| petition.state.accepts_signatures())
+        .map(|code| crate::routes::share::share(state, &t, &petition.slug, &petition.title, &code));
     page(&ThanksTemplate {
         c,
         p: petition,
         title,
         text,
         resend_token,
+        share,
     })
 }
 
@@ -293,7 +336,16 @@ pub(crate) async fn thanks(
         "resent" => ("sign-pending-title", t.arg("sign-resent-text", "days", &days), None),
         _ => ("sign-pending-title", t.arg("sign-pending-text", "days", &days), None),
     };
-    message_page(&state, &slug, lang, title, text, resend).await
+    message_page(
+        &state,
+        &slug,
+        lang,
+        title,
+        text,
+        resend,
+        crate::routes::share::referral(&q.r),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -317,7 +369,7 @@ pub(crate) async fn confirm(
             let text = t.get("confirm-expired-text");
             return Ok((
                 StatusCode::BAD_REQUEST,
-                message_page(&state, &slug, lang, "confirm-expired-title", text, None).await?,
+                message_page(&state, &slug, lang, "confirm-expired-title", text, None, None).await?,
             )
                 .into_response());
         }
@@ -325,7 +377,7 @@ pub(crate) async fn confirm(
             let text = t.get("confirm-invalid-text");
             return Ok((
                 StatusCode::BAD_REQUEST,
-                message_page(&state, &slug, lang, "confirm-invalid-title", text, None).await?,
+                message_page(&state, &slug, lang, "confirm-invalid-title", text, None, None).await?,
             )
                 .into_response());
         }
@@ -346,14 +398,15 @@ pub(crate) async fn confirm(
                 "count",
                 &crate::routes::petition::format_count(counts.confirmed, t.locale),
             );
-            message_page(&state, &slug, lang, "confirm-done-title", text, None).await
+            let code = state.store.referral_code(petition.id, &email).await?;
+            message_page(&state, &slug, lang, "confirm-done-title", text, None, code).await
         }
         // Expired and deleted, or invalidated: the person may sign again.
         None => {
             let text = t.get("confirm-expired-text");
             Ok((
                 StatusCode::GONE,
-                message_page(&state, &slug, lang, "confirm-expired-title", text, None).await?,
+                message_page(&state, &slug, lang, "confirm-expired-title", text, None, None).await?,
             )
                 .into_response())
         }

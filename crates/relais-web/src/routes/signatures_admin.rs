@@ -45,6 +45,9 @@ fn csv_rows(rows: &[SignatureRecord], header: bool) -> Result<Vec<u8>, AppError>
             "show_name",
             "confirmed_at",
             "invalidation_reason",
+            "source_channel",
+            "referrer_site",
+            "referred",
         ])
         .map_err(fail)?;
     }
@@ -66,6 +69,9 @@ fn csv_rows(rows: &[SignatureRecord], header: bool) -> Result<Vec<u8>, AppError>
             yes_no(r.show_name),
             &r.confirmed_at.map(iso).unwrap_or_default(),
             r.invalidation_reason.as_deref().unwrap_or_default(),
+            &r.source_channel,
+            &r.referrer_site,
+            yes_no(r.referred),
         ])
         .map_err(fail)?;
     }
