@@ -14,7 +14,10 @@ use crate::{Deliverer, DeliveryError};
 /// mid-delivery loses it after this, and another worker picks the message up.
 const LEASE_SECS: i64 = 120;
 /// Messages claimed at once.
-const BATCH: i64 = 50;
+const BATCH: i64 = 200;
+/// Deliveries in flight at once: an SMTP server answers in milliseconds, so one at a
+/// time would cap a worker far below what a mobilisation needs.
+const CONCURRENCY: usize = 8;
 /// Longest sleep when idle: other processes' messages are found at most this late.
 const POLL: Duration = Duration::from_secs(1);
 /// How often expired sessions and sign-in links are deleted.
@@ -75,11 +78,27 @@ impl Worker {
 
     /// Claims one batch and delivers it; returns how many messages were attempted.
     pub async fn run_once(&self) -> StoreResult<usize> {
+        use futures_util::StreamExt;
         let batch = self.store.claim(now(), LEASE_SECS, BATCH).await?;
-        for message in &batch {
-            match self.deliverer.deliver(message).await {
+        let count = batch.len();
+        // Owned messages and a cloned handle: the futures must not borrow from the
+        // worker, or the task running it would not be `Send + 'static`.
+        let results: Vec<_> = futures_util::stream::iter(batch)
+            .map(|message| {
+                let deliverer = Arc::clone(&self.deliverer);
+                async move {
+                    let result = deliverer.deliver(&message).await;
+                    (message, result)
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut sent = Vec::with_capacity(results.len());
+        for (message, result) in results {
+            match result {
                 Ok(()) => {
-                    self.store.mark_sent(message.id, now()).await?;
+                    sent.push(message.id);
                     self.stats.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 Err(error) => {
@@ -97,7 +116,8 @@ impl Worker {
                 }
             }
         }
-        Ok(batch.len())
+        self.store.mark_sent(&sent, now()).await?;
+        Ok(count)
     }
 
     /// Delivers until nothing is due: what tests and `relais worker --once` use

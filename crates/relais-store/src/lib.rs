@@ -13,6 +13,7 @@ mod outbox;
 pub mod petition_model;
 mod petitions;
 mod postgres;
+mod sign_batch;
 mod sqlite;
 mod staff;
 mod supporters;
@@ -118,7 +119,7 @@ pub trait OutboxStore: Send + Sync {
     /// come, and ones whose previous worker's lease ran out (it crashed).
     async fn claim(&self, now: i64, lease_secs: i64, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
     /// Marks a claimed message delivered.
-    async fn mark_sent(&self, id: i64, now: i64) -> StoreResult<()>;
+    async fn mark_sent(&self, ids: &[i64], now: i64) -> StoreResult<()>;
     /// Records a failed attempt: retried later, or dead-lettered.
     async fn mark_failed(&self, id: i64, error: &str, retry: Retry, now: i64) -> StoreResult<()>;
     /// The association's dead letters, newest first.

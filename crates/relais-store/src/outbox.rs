@@ -90,15 +90,23 @@ macro_rules! impl_outbox_store {
                 Ok(messages)
             }
 
-            async fn mark_sent(&self, id: i64, now: i64) -> $crate::StoreResult<()> {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'sent', sent_at = $2, lease_until = NULL, last_error = NULL \
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+            async fn mark_sent(&self, ids: &[i64], now: i64) -> $crate::StoreResult<()> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                // One statement for a whole batch: on SQLite each write transaction
+                // competes with the signature writer for the single write lock.
+                let mut qb = sqlx::QueryBuilder::new(
+                    "UPDATE outbox SET status = 'sent', lease_until = NULL, last_error = NULL, sent_at = ",
+                );
+                qb.push_bind(now);
+                qb.push(" WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&self.pool).await?;
                 Ok(())
             }
 

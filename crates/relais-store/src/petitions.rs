@@ -59,96 +59,6 @@ macro_rules! impl_petition_store {
                 .await
                 .map_err($crate::error::conflict_on_unique("slug"))
             }
-
-            async fn sign_one(
-                conn: &mut $conn,
-                r: &$crate::SignRequest,
-                now: i64,
-            ) -> $crate::StoreResult<$crate::SignOutcome> {
-                let d = &r.draft;
-                let supporter_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO supporters (org_id, email, first_name, last_name, postcode, country, locale, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-                     ON CONFLICT (org_id, email) DO UPDATE SET updated_at = excluded.updated_at RETURNING id",
-                )
-                .bind(r.org_id)
-                .bind(d.email.as_str())
-                .bind(&d.first_name)
-                .bind(&d.last_name)
-                .bind(&d.postcode)
-                .bind(&d.country)
-                .bind(&r.locale)
-                .bind(now)
-                .fetch_one(&mut *conn)
-                .await?;
-                let inserted: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO signatures (petition_id, org_id, supporter_id, email, first_name, last_name, \
-                     postcode, country, commune, department, comment, show_name, consent_updates, \
-                     consent_newsletter, status, ip_hash, network_hash, locale, created_at, email_domain, ref_code, \
-                     source_channel, referrer_site, referred_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18, $19, \
-                     $20, $21, $22, (SELECT id FROM signatures WHERE petition_id = $1 AND ref_code = $23 AND $23 <> '')) \
-                     ON CONFLICT (petition_id, email) DO NOTHING RETURNING id",
-                )
-                .bind(r.petition_id)
-                .bind(r.org_id)
-                .bind(supporter_id)
-                .bind(d.email.as_str())
-                .bind(&d.first_name)
-                .bind(&d.last_name)
-                .bind(&d.postcode)
-                .bind(&d.country)
-                .bind(&r.commune)
-                .bind(&r.department)
-                .bind(&d.comment)
-                .bind(r.show_name)
-                .bind(d.consent_updates)
-                .bind(d.consent_newsletter)
-                .bind(&r.ip_hash)
-                .bind(&r.network_hash)
-                .bind(&r.locale)
-                .bind(now)
-                .bind(d.email.domain())
-                .bind(&r.ref_code)
-                .bind(&r.source_channel)
-                .bind(&r.referrer_site)
-                .bind(r.referred_by_code.as_deref().unwrap_or_default())
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(signature_id) = inserted else {
-                    let (status, ref_code): (String, String) =
-                        sqlx::query_as("SELECT status, ref_code FROM signatures WHERE petition_id = $1 AND email = $2")
-                            .bind(r.petition_id)
-                            .bind(d.email.as_str())
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    return Ok($crate::SignOutcome::AlreadySigned { confirmed: status == "confirmed", ref_code });
-                };
-                let updates_purpose = format!("petition:{}:updates", r.petition_id);
-                for (granted, purpose, wording) in [
-                    (d.consent_updates, updates_purpose.as_str(), &r.updates_wording),
-                    (d.consent_newsletter, "newsletter", &r.newsletter_wording),
-                ] {
-                    if granted {
-                        sqlx::query(
-                            "INSERT INTO consents (org_id, supporter_id, signature_id, channel, purpose, granted, \
-                             wording, source, ip_hash, created_at) VALUES ($1, $2, $3, 'email', $4, TRUE, $5, $6, $7, $8)",
-                        )
-                        .bind(r.org_id)
-                        .bind(supporter_id)
-                        .bind(signature_id)
-                        .bind(purpose)
-                        .bind(wording)
-                        .bind(&r.source)
-                        .bind(&r.ip_hash)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?;
-                    }
-                }
-                Self::insert_message(conn, &r.confirmation, now).await?;
-                Ok($crate::SignOutcome::Pending)
-            }
         }
 
         #[async_trait::async_trait]
@@ -262,27 +172,7 @@ macro_rules! impl_petition_store {
                 requests: &[$crate::SignRequest],
                 now: i64,
             ) -> $crate::StoreResult<Vec<$crate::SignOutcome>> {
-                let mut tx = self.begin_write().await?;
-                let mut outcomes = Vec::with_capacity(requests.len());
-                let mut added: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
-                for r in requests {
-                    let outcome = Self::sign_one(&mut tx, r, now).await?;
-                    if outcome == $crate::SignOutcome::Pending {
-                        *added.entry(r.petition_id).or_default() += 1;
-                    }
-                    outcomes.push(outcome);
-                }
-                // Counters move in the same transaction as the rows they count.
-                for (petition_id, n) in added {
-                    sqlx::query("UPDATE petitions SET pending_count = pending_count + $2 WHERE id = $1")
-                        .bind(petition_id)
-                        .bind(n)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                self.notify_enqueued();
-                Ok(outcomes)
+                self.sign_many(requests, now).await
             }
 
             async fn confirm_signature(

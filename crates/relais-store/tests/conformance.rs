@@ -527,9 +527,9 @@ conformance!(
         let both = store.claim(NOW + 100, 60, 10).await.unwrap();
         assert_eq!(both.len(), 2);
         assert_eq!(both[0].attempts, 1, "a retried dead letter starts over");
-        for m in &both {
-            store.mark_sent(m.id, NOW + 101).await.unwrap();
-        }
+        let ids: Vec<i64> = both.iter().map(|m| m.id).collect();
+        store.mark_sent(&ids, NOW + 101).await.unwrap();
+        store.mark_sent(&[], NOW + 101).await.unwrap();
         assert_eq!(
             store.outbox_counts().await.unwrap(),
             OutboxCounts {

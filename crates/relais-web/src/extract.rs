@@ -38,6 +38,12 @@ impl Lang {
         self.chosen.or(self.browser).unwrap_or(default)
     }
 
+    /// The visitor's own preference (switch, then browser), if any: what a page
+    /// rendered for this visitor depends on, besides the association's default.
+    pub(crate) fn preference(self) -> Option<Locale> {
+        self.chosen.or(self.browser)
+    }
+
     /// The language to use where no association default applies.
     pub(crate) fn resolve(self) -> Locale {
         self.or(Locale::default())

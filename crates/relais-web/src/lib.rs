@@ -63,6 +63,8 @@ pub struct AppState {
     writer: relais_store::SignWriter,
     /// Petition figures computed at most every few seconds (GROUP BY over signatures).
     figures: routes::petition::FiguresCache,
+    /// Rendered petition pages, reused for a second.
+    pages: routes::petition::PageCache,
 }
 
 /// Shared handle on the state.
@@ -86,6 +88,7 @@ impl AppState {
             metrics: metrics::Metrics::new(worker_stats),
             writer,
             figures: routes::petition::FiguresCache::default(),
+            pages: routes::petition::PageCache::default(),
         })
     }
 

@@ -16,12 +16,50 @@ use relais_core::petition::next_milestone;
 use relais_store::{Breakdown, Org, Petition, RecentSigner};
 
 use crate::extract::Lang;
-use crate::render::{Brand, Chrome, Errors, page};
+use crate::render::{Brand, Chrome, Errors};
 use crate::routes::sign::SignForm;
 use crate::{AppError, AppState, Shared};
 
 /// How long the place breakdown of a petition is reused before being recomputed.
 const FIGURES_TTL: Duration = Duration::from_secs(10);
+
+/// Rendered petition pages, per slug and language preference, kept [`PAGE_TTL`].
+#[derive(Default)]
+pub(crate) struct PageCache(Mutex<HashMap<PageKey, (Instant, String)>>);
+
+/// A petition's slug and the visitor's language preference.
+type PageKey = (String, Option<relais_core::Locale>);
+
+/// How long a rendered page is served again before being rendered anew.
+const PAGE_TTL: Duration = Duration::from_secs(1);
+/// Bound on cached pages: beyond it the cache starts afresh.
+const PAGE_CACHE_MAX: usize = 10_000;
+
+impl PageCache {
+    fn get(&self, key: &PageKey) -> Option<String> {
+        let map = self.0.lock().ok()?;
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < PAGE_TTL)
+            .map(|(_, html)| html.clone())
+    }
+
+    /// Drops a petition's pages after a change made in this process (a confirmation,
+    /// a staff edit), so the people who made it see it at once.
+    pub(crate) fn forget(&self, slug: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|(s, _), _| s != slug);
+        }
+    }
+
+    fn put(&self, key: PageKey, html: String) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= PAGE_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(key, (Instant::now(), html));
+        }
+    }
+}
 
 /// Recently computed breakdowns, per petition.
 #[derive(Default)]
@@ -139,33 +177,29 @@ pub(crate) async fn petition_page(
 }
 
 /// `GET /p/{slug}` and `GET /p/{slug}.json`.
-/// A shared link's query: `?ref=CODE&utm_source=CHANNEL`.
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct ShareQuery {
-    #[serde(default, rename = "ref")]
-    referral: String,
-    #[serde(default)]
-    utm_source: String,
-}
-
 pub(crate) async fn show(
     State(state): State<Shared>,
     Path(slug): Path<String>,
     lang: Lang,
-    axum::extract::Query(q): axum::extract::Query<ShareQuery>,
 ) -> Result<Response, AppError> {
     if let Some(slug) = slug.strip_suffix(".json") {
         return figures(&state, slug).await;
     }
-    let (petition, org) = public_petition(&state, &slug).await?;
-    // The link's code and channel ride along in the form, so the signature records them.
-    let form = SignForm {
-        referral: crate::routes::share::referral(&q.referral).unwrap_or_default(),
-        source: crate::routes::share::channel(&q.utm_source),
-        ..SignForm::default()
+    // A hot petition's page is the same for everyone who asks in one language, so
+    // it is rendered once a second at most. (A shared link's `?ref=` does not change
+    // the page: the sign handler reads it from the form's Referer.)
+    let key = (slug.clone(), lang.preference());
+    let html = match state.pages.get(&key) {
+        Some(html) => html,
+        None => {
+            let (petition, org) = public_petition(&state, &slug).await?;
+            let template = petition_page(&state, petition, org, lang, Errors::default(), SignForm::default()).await?;
+            let html = askama::Template::render(&template)?;
+            state.pages.put(key, html.clone());
+            html
+        }
     };
-    let template = petition_page(&state, petition, org, lang, Errors::default(), form).await?;
-    let mut response = page(&template)?;
+    let mut response = axum::response::Html(html).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CACHE_CONTROL,

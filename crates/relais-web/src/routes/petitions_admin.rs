@@ -241,7 +241,11 @@ pub(crate) async fn update(
         }
     };
     match state.store.update_petition(access, id, &draft, crate::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/petitions/{id}?done=saved")).into_response()),
+        Ok(saved) => {
+            state.pages.forget(&current.slug);
+            state.pages.forget(&saved.slug);
+            Ok(Redirect::to(&format!("/admin/petitions/{id}?done=saved")).into_response())
+        }
         Err(StoreError::Conflict(_)) => {
             let errors = [FieldError::new("slug", "err-petition-slug-taken")];
             refused(
@@ -292,6 +296,7 @@ pub(crate) async fn set_state(
         .store
         .set_petition_state(access, id, current.state, to, crate::now())
         .await?;
+    state.pages.forget(&current.slug);
     Ok(Redirect::to(&format!("/admin/petitions/{id}?done=state")).into_response())
 }
 
@@ -370,6 +375,7 @@ pub(crate) async fn moderate(
         .store
         .moderate_petition(access, id, approve, reason, message.as_ref(), crate::now())
         .await?;
+    state.pages.forget(&p.slug);
     Ok(Redirect::to(&format!("/admin/petitions/{id}?done=state")).into_response())
 }
 
@@ -420,6 +426,7 @@ pub(crate) async fn upload_image(
         .store
         .set_petition_image(access, id, Some(&base), crate::now())
         .await?;
+    state.pages.forget(&p.slug);
     if let Some(old) = p.image_path.as_deref().filter(|old| *old != base) {
         crate::images::remove_photo(&media, old).await;
     }
@@ -437,6 +444,7 @@ pub(crate) async fn remove_image(
     let access = staff.require(Permission::EditContent)?;
     let p = state.store.petition(access, id).await?;
     state.store.set_petition_image(access, id, None, crate::now()).await?;
+    state.pages.forget(&p.slug);
     if let Some(old) = p.image_path.as_deref() {
         crate::images::remove_photo(&state.config.data_dir.join("media"), old).await;
     }

@@ -95,6 +95,7 @@ pub(crate) async fn sign(
 ) -> Result<Response, AppError> {
     let json = wants_json(&request);
     let referrer_site = referrer_site(&request, &state);
+    let link = shared_link(&request);
     let form: SignForm = if request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -182,9 +183,13 @@ pub(crate) async fn sign(
         confirmation,
         draft,
         ref_code: relais_store::random_token()[..10].to_owned(),
-        source_channel: crate::routes::share::channel(&form.source),
+        source_channel: crate::routes::share::channel(if form.source.is_empty() { &link.1 } else { &form.source }),
         referrer_site,
-        referred_by_code: crate::routes::share::referral(&form.referral),
+        referred_by_code: crate::routes::share::referral(if form.referral.is_empty() {
+            &link.0
+        } else {
+            &form.referral
+        }),
     };
     let email = request.draft.email.clone();
     let ref_code = request.ref_code.clone();
@@ -205,6 +210,39 @@ pub(crate) async fn sign(
             Redirect::to(&format!("{thanks}?s={s}&t={token}&r={ref_code}")).into_response()
         }
     })
+}
+
+/// `(ref, utm_source)` of the petition page the form was posted from: the page is
+/// cached and the same for everyone, so a shared link's code comes back through the
+/// browser's `Referer` (same-origin requests carry the full URL).
+fn shared_link(request: &Request) -> (String, String) {
+    let Some(referer) = request.headers().get(header::REFERER).and_then(|v| v.to_str().ok()) else {
+        return (String::new(), String::new());
+    };
+    let Ok(url) = url::Url::parse(referer) else {
+        return (String::new(), String::new());
+    };
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let same_host = url.host_str().is_some_and(|h| match url.port() {
+        Some(p) => format!("{h}:{p}") == host,
+        None => h == host || host.split(':').next() == Some(h),
+    });
+    if !same_host {
+        return (String::new(), String::new());
+    }
+    let mut link = (String::new(), String::new());
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "ref" => link.0 = v.into_owned(),
+            "utm_source" => link.1 = v.into_owned(),
+            _ => {}
+        }
+    }
+    link
 }
 
 /// The site that sent the signer, from `Referer`, unless it is this installation.
@@ -391,6 +429,7 @@ pub(crate) async fn confirm(
         Some(newly) => {
             if newly {
                 state.figures.forget(petition.id);
+                state.pages.forget(&petition.slug);
             }
             let counts = state.store.counts(petition.id).await?;
             let text = t.arg(

@@ -270,6 +270,8 @@ pub(crate) async fn invalidate(
         .invalidate_signatures(access, id, &filter, reason, crate::now())
         .await?;
     state.figures.forget(id);
+    let petition = state.store.petition(access, id).await?;
+    state.pages.forget(&petition.slug);
     tracing::info!(petition = id, kind = kind.as_str(), count = n, "signatures invalidated");
     Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
 }
