@@ -65,6 +65,8 @@ pub struct AppState {
     figures: routes::petition::FiguresCache,
     /// Rendered petition pages, reused for a second.
     pages: routes::petition::PageCache,
+    /// Public petitions and their association, reused for a second.
+    petitions: routes::petition::PetitionCache,
 }
 
 /// Shared handle on the state.
@@ -89,7 +91,15 @@ impl AppState {
             writer,
             figures: routes::petition::FiguresCache::default(),
             pages: routes::petition::PageCache::default(),
+            petitions: routes::petition::PetitionCache::default(),
         })
+    }
+
+    /// Forgets what this process keeps of a petition (page, lookup), after a change
+    /// made here, so the person who made it sees it at once.
+    pub(crate) fn petition_changed(&self, slug: &str) {
+        self.pages.forget(slug);
+        self.petitions.forget(slug);
     }
 
     /// A translator for `locale`.

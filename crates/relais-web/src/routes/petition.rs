@@ -124,20 +124,44 @@ pub(crate) fn format_count(n: i64, locale: relais_core::Locale) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// Loads a petition the public may see, with its association.
+/// Loads a petition the public may see, with its association. Every signature and
+/// page view needs them, so they are kept for a second: each lookup is a hop to a
+/// database thread, and under load those hops, not the queries, cost the most.
 pub(crate) async fn public_petition(state: &AppState, slug: &str) -> Result<(Petition, Org), AppError> {
-    let petition = state
-        .store
-        .petition_by_slug(slug)
-        .await?
-        .filter(|p| p.state.is_public())
-        .ok_or(AppError::NotFound)?;
-    let org = state
-        .store
-        .org_by_id(petition.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    if let Some(found) = state.petitions.get(slug) {
+        return Ok(found);
+    }
+    let petition = state.store.petition_by_slug(slug).await?.filter(|p| p.state.is_public()).ok_or(AppError::NotFound)?;
+    let org = state.store.org_by_id(petition.org_id).await?.ok_or(AppError::NotFound)?;
+    state.petitions.put(slug.to_owned(), (petition.clone(), org.clone()));
     Ok((petition, org))
+}
+
+/// Public petitions with their association, by slug, kept [`PAGE_TTL`].
+#[derive(Default)]
+pub(crate) struct PetitionCache(Mutex<HashMap<String, (Instant, (Petition, Org))>>);
+
+impl PetitionCache {
+    fn get(&self, slug: &str) -> Option<(Petition, Org)> {
+        let map = self.0.lock().ok()?;
+        map.get(slug).filter(|(at, _)| at.elapsed() < PAGE_TTL).map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, slug: String, value: (Petition, Org)) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= PAGE_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(slug, (Instant::now(), value));
+        }
+    }
+
+    /// Drops a petition changed in this process.
+    pub(crate) fn forget(&self, slug: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(slug);
+        }
+    }
 }
 
 /// Builds the page; `errors` and `form` carry a refused signature back.

@@ -429,7 +429,7 @@ pub(crate) async fn confirm(
         Some(newly) => {
             if newly {
                 state.figures.forget(petition.id);
-                state.pages.forget(&petition.slug);
+                state.petition_changed(&petition.slug);
             }
             let counts = state.store.counts(petition.id).await?;
             let text = t.arg(

@@ -271,7 +271,7 @@ pub(crate) async fn invalidate(
         .await?;
     state.figures.forget(id);
     let petition = state.store.petition(access, id).await?;
-    state.pages.forget(&petition.slug);
+    state.petition_changed(&petition.slug);
     tracing::info!(petition = id, kind = kind.as_str(), count = n, "signatures invalidated");
     Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
 }
