@@ -73,6 +73,13 @@ async fn people_sign_confirm_by_email_and_the_count_follows(app: &TestApp) {
         "text is sanitised"
     );
     assert!(html.contains("Prochain objectif : 100"));
+    // Link previews (Facebook, WhatsApp…) read these; the text is cut and stripped of markup.
+    assert!(html.contains("<meta property=\"og:title\" content=\"Sauvons le puits de Kpalimé\">"));
+    assert!(html.contains(&format!(
+        "<meta property=\"og:url\" content=\"{}\">",
+        app.url(&format!("/p/{slug}"))
+    )));
+    assert!(html.contains("<meta property=\"og:description\" content=\"Le puits de Kpalimé est à sec."));
 
     let r = visitor
         .post(app.url(&format!("/p/{slug}/sign")))

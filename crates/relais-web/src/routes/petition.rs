@@ -105,6 +105,12 @@ pub(crate) struct PetitionTemplate {
     pub edited: Option<String>,
     /// Why the form is absent (closed, victory).
     pub closed_text: String,
+    /// The text without markup, cut for link previews and search engines.
+    pub summary: String,
+    /// The page's absolute address (link previews, canonical).
+    pub url: String,
+    /// Absolute prefix of media files, for the preview image.
+    pub image_base: String,
 }
 
 /// Groups digits the French way (narrow no-break spaces) or the English way.
@@ -131,23 +137,37 @@ pub(crate) async fn public_petition(state: &AppState, slug: &str) -> Result<(Pet
     if let Some(found) = state.petitions.get(slug) {
         return Ok(found);
     }
-    let petition = state.store.petition_by_slug(slug).await?.filter(|p| p.state.is_public()).ok_or(AppError::NotFound)?;
-    let org = state.store.org_by_id(petition.org_id).await?.ok_or(AppError::NotFound)?;
+    let petition = state
+        .store
+        .petition_by_slug(slug)
+        .await?
+        .filter(|p| p.state.is_public())
+        .ok_or(AppError::NotFound)?;
+    let org = state
+        .store
+        .org_by_id(petition.org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     state.petitions.put(slug.to_owned(), (petition.clone(), org.clone()));
     Ok((petition, org))
 }
 
 /// Public petitions with their association, by slug, kept [`PAGE_TTL`].
 #[derive(Default)]
-pub(crate) struct PetitionCache(Mutex<HashMap<String, (Instant, (Petition, Org))>>);
+pub(crate) struct PetitionCache(Mutex<HashMap<String, (Instant, PublicPetition)>>);
+
+/// A public petition and its association.
+type PublicPetition = (Petition, Org);
 
 impl PetitionCache {
-    fn get(&self, slug: &str) -> Option<(Petition, Org)> {
+    fn get(&self, slug: &str) -> Option<PublicPetition> {
         let map = self.0.lock().ok()?;
-        map.get(slug).filter(|(at, _)| at.elapsed() < PAGE_TTL).map(|(_, v)| v.clone())
+        map.get(slug)
+            .filter(|(at, _)| at.elapsed() < PAGE_TTL)
+            .map(|(_, v)| v.clone())
     }
 
-    fn put(&self, slug: String, value: (Petition, Org)) {
+    fn put(&self, slug: String, value: PublicPetition) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= PAGE_CACHE_MAX {
                 map.clear();
@@ -184,6 +204,13 @@ pub(crate) async fn petition_page(
         .edited_at
         .map(|ts| crate::render::local_time(ts, &org.timezone));
     let closed_text = t.get(&format!("petition-closed-{}", petition.state.as_str()));
+    let plain = relais_core::markdown::to_plain_text(&petition.body).replace('\n', " ");
+    let mut summary: String = plain.chars().take(200).collect();
+    if plain.chars().count() > 200 {
+        summary.push('…');
+    }
+    let url = state.config.link(&format!("/p/{}", petition.slug));
+    let image_base = state.config.link("/media/");
     Ok(PetitionTemplate {
         body_html: relais_core::markdown::to_safe_html(&petition.body),
         count: format_count(petition.confirmed_count, t.locale),
@@ -194,6 +221,9 @@ pub(crate) async fn petition_page(
         form,
         edited,
         closed_text,
+        summary,
+        url,
+        image_base,
         c,
         p: petition,
         org,

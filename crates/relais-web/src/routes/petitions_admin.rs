@@ -123,6 +123,18 @@ async fn form_page(
     })
 }
 
+/// The petition form again (422), as typed, with each problem next to its field.
+async fn refused_form(
+    state: &Shared,
+    staff: &Staff,
+    lang: Lang,
+    input: PetitionInput,
+    petition: Option<Petition>,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    refused(&form_page(state, staff, lang, input, petition, errors, &Done::default()).await?)
+}
+
 fn today(org: &relais_store::Org) -> jiff::civil::Date {
     let zone = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned(zone).date()
@@ -168,7 +180,7 @@ pub(crate) async fn create(
     let draft = match form.input.parse(today(&org)) {
         Ok(d) => d,
         Err(errors) => {
-            return refused(&form_page(&state, &staff, lang, form.input, None, &errors, &Done::default()).await?);
+            return refused_form(&state, &staff, lang, form.input, None, &errors).await;
         }
     };
     let initial = if form.action == "publish" {
@@ -182,18 +194,17 @@ pub(crate) async fn create(
         .await
     {
         Ok(p) => Ok(Redirect::to(&format!("/admin/petitions/{}?done=saved", p.id)).into_response()),
-        Err(StoreError::Conflict(_)) => refused(
-            &form_page(
+        Err(StoreError::Conflict(_)) => {
+            refused_form(
                 &state,
                 &staff,
                 lang,
                 form.input,
                 None,
                 &[FieldError::new("slug", "err-petition-slug-taken")],
-                &Done::default(),
             )
-            .await?,
-        ),
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -226,18 +237,7 @@ pub(crate) async fn update(
     let draft = match form.input.parse(today(&org)) {
         Ok(d) => d,
         Err(errors) => {
-            return refused(
-                &form_page(
-                    &state,
-                    &staff,
-                    lang,
-                    form.input,
-                    Some(current),
-                    &errors,
-                    &Done::default(),
-                )
-                .await?,
-            );
+            return refused_form(&state, &staff, lang, form.input, Some(current), &errors).await;
         }
     };
     match state.store.update_petition(access, id, &draft, crate::now()).await {
@@ -248,18 +248,7 @@ pub(crate) async fn update(
         }
         Err(StoreError::Conflict(_)) => {
             let errors = [FieldError::new("slug", "err-petition-slug-taken")];
-            refused(
-                &form_page(
-                    &state,
-                    &staff,
-                    lang,
-                    form.input,
-                    Some(current),
-                    &errors,
-                    &Done::default(),
-                )
-                .await?,
-            )
+            refused_form(&state, &staff, lang, form.input, Some(current), &errors).await
         }
         Err(e) => Err(e.into()),
     }
@@ -331,7 +320,7 @@ pub(crate) async fn moderate(
     let reason = form.reason.trim();
     if !approve && reason.is_empty() {
         let errors = [FieldError::new("reason", "err-reason-needed")];
-        return refused(&form_page(&state, &staff, lang, input_of(&p), Some(p), &errors, &Done::default()).await?);
+        return refused_form(&state, &staff, lang, input_of(&p), Some(p), &errors).await;
     }
     let message = match p.author_email.as_deref().map(relais_core::Email::parse) {
         Some(Ok(author)) => {
@@ -404,18 +393,7 @@ pub(crate) async fn upload_image(
         Ok(sizes) => sizes,
         Err(code) => {
             let errors = [FieldError::new("image", code)];
-            return refused(
-                &form_page(
-                    &state,
-                    &staff,
-                    lang,
-                    input_of(&p),
-                    Some(p.clone()),
-                    &errors,
-                    &Done::default(),
-                )
-                .await?,
-            );
+            return refused_form(&state, &staff, lang, input_of(&p), Some(p.clone()), &errors).await;
         }
     };
     let media = state.config.data_dir.join("media");

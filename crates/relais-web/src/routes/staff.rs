@@ -59,6 +59,18 @@ async fn template(
     })
 }
 
+/// The staff page again (422) with one problem next to `field`, the invitation form as sent.
+async fn refused_with(
+    state: &Shared,
+    staff: &Staff,
+    lang: Lang,
+    (field, message_id): (&str, &str),
+    invite: (String, String),
+) -> Result<Response, AppError> {
+    let errors = Errors::one(field, state.tr(lang.resolve()).get(message_id));
+    refused(&template(state, staff, lang, errors, invite, &Done::default()).await?)
+}
+
 /// `GET /admin/staff`.
 pub(crate) async fn show(
     State(state): State<Shared>,
@@ -159,8 +171,14 @@ pub(crate) async fn invite(
             Ok(Redirect::to(&format!("/admin/staff?{q}")).into_response())
         }
         Err(StoreError::LastOwner) => {
-            let errors = Errors::one("role", t.get("err-last-owner"));
-            refused(&template(&state, &staff, lang, errors, (form.email, form.role), &Done::default()).await?)
+            refused_with(
+                &state,
+                &staff,
+                lang,
+                ("role", "err-last-owner"),
+                (form.email, form.role),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -184,33 +202,28 @@ pub(crate) async fn set_role(
 ) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     let access = staff.require(Permission::ManageStaff)?;
-    let t = state.tr(lang.resolve());
     let Ok(role) = Role::parse(&form.role) else {
-        return refused(
-            &template(
-                &state,
-                &staff,
-                lang,
-                Errors::one("role", t.get("err-role")),
-                (String::new(), "editor".into()),
-                &Done::default(),
-            )
-            .await?,
-        );
+        return refused_with(
+            &state,
+            &staff,
+            lang,
+            ("role", "err-role"),
+            (String::new(), "editor".into()),
+        )
+        .await;
     };
     match state.store.set_role(access, user_id, role).await {
         Ok(()) => Ok(Redirect::to("/admin/staff?done=role").into_response()),
-        Err(StoreError::LastOwner) => refused(
-            &template(
+        Err(StoreError::LastOwner) => {
+            refused_with(
                 &state,
                 &staff,
                 lang,
-                Errors::one("role", t.get("err-last-owner")),
+                ("role", "err-last-owner"),
                 (String::new(), "editor".into()),
-                &Done::default(),
             )
-            .await?,
-        ),
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -228,18 +241,14 @@ pub(crate) async fn remove(
     match state.store.remove_member(access, user_id).await {
         Ok(()) => Ok(Redirect::to("/admin/staff?done=removed").into_response()),
         Err(StoreError::LastOwner) => {
-            let t = state.tr(lang.resolve());
-            refused(
-                &template(
-                    &state,
-                    &staff,
-                    lang,
-                    Errors::one("role", t.get("err-last-owner")),
-                    (String::new(), "editor".into()),
-                    &Done::default(),
-                )
-                .await?,
+            refused_with(
+                &state,
+                &staff,
+                lang,
+                ("role", "err-last-owner"),
+                (String::new(), "editor".into()),
             )
+            .await
         }
         Err(e) => Err(e.into()),
     }
