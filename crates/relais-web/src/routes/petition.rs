@@ -253,17 +253,11 @@ pub(crate) async fn show(
             html
         }
     };
-    let mut response = axum::response::Html(html).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=10"),
-    );
-    h.insert(
-        header::VARY,
-        header::HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    Ok(response)
+    // Short: the count on the page should not look stale for long behind a proxy.
+    Ok(crate::routes::public::public_page(
+        axum::response::Html(html).into_response(),
+        "public, max-age=10",
+    ))
 }
 
 async fn figures(state: &AppState, slug: &str) -> Result<Response, AppError> {

@@ -30,17 +30,15 @@ struct OrgTemplate {
     logo_url: Option<String>,
 }
 
-/// Public pages vary with the language the visitor asked for.
-fn public_page(mut response: Response) -> Response {
+/// Public pages are the same for everyone who asks in one language: cacheable by
+/// proxies for `cache_control`, varying with the language the visitor asked for.
+pub(crate) fn public_page(mut response: Response, cache_control: &'static str) -> Response {
     let h = response.headers_mut();
     h.insert(
         header::VARY,
         header::HeaderValue::from_static("Accept-Language, Cookie"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=60"),
-    );
+    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache_control));
     response
 }
 
@@ -52,7 +50,7 @@ pub(crate) async fn home(State(state): State<Shared>, lang: Lang) -> Result<Resp
     }
     let t = state.tr(lang.resolve());
     let c = Chrome::new(t.clone(), t.get("home-title"), "/");
-    Ok(public_page(page(&HomeTemplate { c, orgs })?))
+    Ok(public_page(page(&HomeTemplate { c, orgs })?, "public, max-age=60"))
 }
 
 /// `GET /o/{slug}`.
@@ -72,7 +70,10 @@ fn render_org(state: &Shared, org: Org, lang: Lang, path: &str) -> Result<Respon
     let brand = Brand::of(&org);
     let logo_url = brand.logo_url.clone();
     c.brand = Some(brand);
-    Ok(public_page(page(&OrgTemplate { c, org, logo_url })?))
+    Ok(public_page(
+        page(&OrgTemplate { c, org, logo_url })?,
+        "public, max-age=60",
+    ))
 }
 
 #[derive(serde::Deserialize)]
