@@ -618,3 +618,72 @@ async fn every_signer_gets_share_links_that_credit_them_and_name_the_channel() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_invalidate_a_domain_over_a_time_window_with_a_reason() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let p = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
+    for (i, domain) in ["farm.example", "farm.example", "honest.example"].iter().enumerate() {
+        client()
+            .post(app.url(&format!("/p/{slug}/sign")))
+            .form(&signer(&format!("s{i}@{domain}"), "75011"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let now = jiff::Timestamp::now().to_zoned(paris);
+    let from = (&now - jiff::Span::new().hours(1))
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let to = (&now + jiff::Span::new().hours(1))
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let page = app
+        .get(&format!("/admin/petitions/{}/abuse", p.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let path = format!("/admin/petitions/{}/invalidate-by", p.id);
+    let missing = app
+        .post(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "domain"),
+                ("key", "farm.example"),
+                ("from_local", &from),
+                ("to_local", &to),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = missing.text().await.unwrap();
+    assert!(
+        html.contains("id=\"reason-error\"") && html.contains("value=\"farm.example\""),
+        "kept as typed"
+    );
+    let r = app
+        .post(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "domain"),
+                ("key", "Farm.Example"),
+                ("from_local", &from),
+                ("to_local", &to),
+                ("reason", "ferme à clics"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&r),
+        format!("/admin/petitions/{}/abuse?done=invalidated&count=2", p.id)
+    );
+    assert_eq!(app.store.counts(p.id).await.unwrap().pending, 1);
+    app.stop().await;
+}

@@ -65,6 +65,10 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/petitions/{id}/state", post(petitions_admin::set_state))
         .route("/admin/petitions/{id}/signatures.csv", get(signatures_admin::export))
         .route("/admin/petitions/{id}/abuse", get(signatures_admin::abuse))
+        .route(
+            "/admin/petitions/{id}/invalidate-by",
+            post(signatures_admin::invalidate_by),
+        )
         .route("/admin/petitions/{id}/moderate", post(petitions_admin::moderate))
         .route(
             "/admin/petitions/{id}/image",

@@ -11,8 +11,8 @@ use relais_core::role::Permission;
 use relais_store::{Burst, BurstKind, InvalidationFilter, OrgAccess, Petition, SignatureRecord};
 
 use crate::extract::Lang;
-use crate::render::{Chrome, local_time, page};
-use crate::routes::admin::{Done, admin_chrome};
+use crate::render::{Chrome, local_time, page, refused};
+use crate::routes::admin::admin_chrome;
 use crate::session::Staff;
 use crate::{AppError, Shared};
 
@@ -142,6 +142,25 @@ struct AbuseTemplate {
     rows: Vec<BurstRow>,
     hours: i64,
     min: i64,
+    errors: crate::render::Errors,
+    manual: ManualInvalidation,
+}
+
+/// The free-form invalidation (a domain or postcode, between two local times), as typed.
+#[derive(Default, serde::Deserialize)]
+pub(crate) struct ManualInvalidation {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    from_local: String,
+    #[serde(default)]
+    to_local: String,
+    #[serde(default)]
+    reason: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -172,32 +191,54 @@ pub(crate) async fn abuse(
     Path(id): Path<i64>,
     Query(q): Query<AbuseQuery>,
 ) -> Result<Response, AppError> {
+    let notice = match (q.done.as_deref(), q.count.as_deref()) {
+        (Some("invalidated"), Some(n)) => Some(n.to_owned()),
+        _ => None,
+    };
+    let t = abuse_page(
+        &state,
+        &staff,
+        lang,
+        id,
+        (q.hours, q.min),
+        notice,
+        Default::default(),
+        ManualInvalidation::default(),
+    )
+    .await?;
+    page(&t)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn abuse_page(
+    state: &Shared,
+    staff: &Staff,
+    lang: Lang,
+    id: i64,
+    (hours, min): (i64, i64),
+    invalidated: Option<String>,
+    errors: crate::render::Errors,
+    manual: ManualInvalidation,
+) -> Result<AbuseTemplate, AppError> {
     let access = staff.require(Permission::EditContent)?;
     let org = state.store.org(access).await?;
     let p = state.store.petition(access, id).await?;
-    let hours = q.hours.clamp(1, 24 * 30);
-    let min = q.min.clamp(2, 1_000_000);
+    let hours = hours.clamp(1, 24 * 30);
+    let min = min.clamp(2, 1_000_000);
     let bursts: Vec<Burst> = state
         .store
         .signature_bursts(access, id, crate::now() - hours * 3600, min)
         .await?;
     let mut c = admin_chrome(
-        &state,
-        &staff,
+        state,
+        staff,
         Some(&org),
         lang,
         "abuse-title",
         &format!("/admin/petitions/{id}/abuse"),
         "petitions",
     );
-    let done = Done {
-        done: q.done.clone(),
-        email: None,
-    };
-    c.notice = match (done.done.as_deref(), q.count.as_deref()) {
-        (Some("invalidated"), Some(n)) => Some(c.t.arg("abuse-invalidated", "count", n)),
-        _ => None,
-    };
+    c.notice = invalidated.map(|n| c.t.arg("abuse-invalidated", "count", &n));
     let rows = bursts
         .into_iter()
         .map(|b| BurstRow {
@@ -217,14 +258,93 @@ pub(crate) async fn abuse(
             to: b.last_at,
         })
         .collect();
-    page(&AbuseTemplate {
+    Ok(AbuseTemplate {
         c,
         csrf: staff.session.csrf.clone(),
         p,
         rows,
         hours,
         min,
+        errors,
+        manual,
     })
+}
+
+/// A local date-time from a `datetime-local` field, in the association's zone.
+fn local_instant(raw: &str, tz: &str) -> Option<i64> {
+    let dt: jiff::civil::DateTime = raw.trim().parse().ok()?;
+    let zone = jiff::tz::TimeZone::get(tz).ok()?;
+    dt.to_zoned(zone).ok().map(|z| z.timestamp().as_second())
+}
+
+/// `POST /admin/petitions/{id}/invalidate-by`: invalidates every signature from one
+/// e-mail domain or postcode between two local times, with a reason.
+pub(crate) async fn invalidate_by(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(form): Form<ManualInvalidation>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let t = state.tr(lang.resolve());
+    let kind = match form.kind.as_str() {
+        "domain" => Some(BurstKind::Domain),
+        "postcode" => Some(BurstKind::Postcode),
+        _ => None,
+    };
+    let from = local_instant(&form.from_local, &org.timezone);
+    let to = local_instant(&form.to_local, &org.timezone);
+    let key = form.key.trim().to_lowercase();
+    let mut errors = crate::render::Errors::default();
+    if key.is_empty() {
+        errors = errors.with("key", t.get("err-required"));
+    }
+    if from.is_none() {
+        errors = errors.with("from_local", t.get("err-datetime"));
+    }
+    if to.is_none() || to < from {
+        errors = errors.with("to_local", t.get("err-datetime-order"));
+    }
+    if form.reason.trim().is_empty() {
+        errors = errors.with("reason", t.get("err-required"));
+    }
+    let (Some(kind), Some(from), Some(to), true) = (kind, from, to, errors.is_empty()) else {
+        let page = abuse_page(
+            &state,
+            &staff,
+            lang,
+            id,
+            (default_hours(), default_min()),
+            None,
+            errors,
+            form,
+        )
+        .await?;
+        return refused(&page);
+    };
+    let filter = InvalidationFilter {
+        kind,
+        key,
+        from,
+        to: to + 59,
+    };
+    let n = state
+        .store
+        .invalidate_signatures(access, id, &filter, form.reason.trim(), crate::now())
+        .await?;
+    state.figures.forget(id);
+    let petition = state.store.petition(access, id).await?;
+    state.petition_changed(&petition.slug);
+    tracing::info!(
+        petition = id,
+        kind = kind.as_str(),
+        count = n,
+        "signatures invalidated by hand"
+    );
+    Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
 }
 
 #[derive(serde::Deserialize)]
