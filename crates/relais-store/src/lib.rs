@@ -16,6 +16,7 @@ mod postgres;
 mod sign_batch;
 mod sqlite;
 mod staff;
+mod store_impl;
 mod supporters;
 #[cfg(feature = "test-support")]
 pub mod testing;

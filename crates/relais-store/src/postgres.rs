@@ -90,22 +90,4 @@ crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
 
-#[async_trait::async_trait]
-impl crate::Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn wakeup(&self) -> Arc<Notify> {
-        self.wakeup.clone()
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+crate::store_impl::impl_store!(PgStore, "postgres");

@@ -86,22 +86,4 @@ crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 
-#[async_trait::async_trait]
-impl crate::Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    fn wakeup(&self) -> Arc<Notify> {
-        self.wakeup.clone()
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+crate::store_impl::impl_store!(SqliteStore, "sqlite");

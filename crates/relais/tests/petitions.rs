@@ -45,6 +45,16 @@ async fn setup(app: &TestApp) -> String {
     publish(app, "Sauvons le puits de Kpalimé", "").await
 }
 
+/// Posts the signing form as a fresh visitor would.
+async fn sign_form(app: &TestApp, slug: &str, form: &[(&str, String)]) -> reqwest::Response {
+    client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn signer(email: &str, postcode: &str) -> Vec<(&'static str, String)> {
     vec![
         ("first_name", "Marie".into()),
@@ -240,12 +250,7 @@ async fn a_refused_signature_keeps_the_form_and_closed_or_hidden_petitions_say_s
     let slug = setup(&app).await;
     let mut bad = signer("pas-une-adresse", "750");
     bad[0].1 = "Jeanne".into();
-    let r = client()
-        .post(app.url(&format!("/p/{slug}/sign")))
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let r = sign_form(&app, &slug, &bad).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -304,12 +309,7 @@ async fn a_refused_signature_keeps_the_form_and_closed_or_hidden_petitions_say_s
         .await
         .unwrap();
     assert!(closed.contains("Cette pétition est close") && !closed.contains("action=\"/p/"));
-    let r = client()
-        .post(app.url(&format!("/p/{slug}/sign")))
-        .form(&signer("late@example.org", "75011"))
-        .send()
-        .await
-        .unwrap();
+    let r = sign_form(&app, &slug, &signer("late@example.org", "75011")).await;
     assert_eq!(r.status(), StatusCode::GONE);
     app.stop().await;
 }
@@ -360,12 +360,7 @@ async fn bots_filling_the_hidden_field_are_thanked_and_ignored() {
     let slug = setup(&app).await;
     let mut bot = signer("bot@example.org", "75011");
     bot.last_mut().unwrap().1 = "http://spam.example".into();
-    let r = client()
-        .post(app.url(&format!("/p/{slug}/sign")))
-        .form(&bot)
-        .send()
-        .await
-        .unwrap();
+    let r = sign_form(&app, &slug, &bot).await;
     assert_eq!(location(&r), format!("/p/{slug}/thanks?s=pending"));
     let p = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
     assert_eq!(app.store.counts(p.id).await.unwrap().pending, 0);
@@ -453,12 +448,7 @@ async fn staff_export_signatures_and_invalidate_a_burst_without_emailing_it() {
     for i in 0..12 {
         let mut s = signer(&format!("bot{i}@botnet.example"), "75011");
         s.push(("comment", format!("commentaire, \"{i}\"")));
-        client()
-            .post(app.url(&format!("/p/{slug}/sign")))
-            .form(&s)
-            .send()
-            .await
-            .unwrap();
+        sign_form(&app, &slug, &s).await;
     }
     let csv = app.get(&format!("/admin/petitions/{}/signatures.csv", p.id)).await;
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
@@ -527,12 +517,7 @@ async fn staff_export_signatures_and_invalidate_a_burst_without_emailing_it() {
 async fn throwaway_addresses_cannot_sign() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let slug = setup(&app).await;
-    let r = client()
-        .post(app.url(&format!("/p/{slug}/sign")))
-        .form(&signer("x@yopmail.com", "75011"))
-        .send()
-        .await
-        .unwrap();
+    let r = sign_form(&app, &slug, &signer("x@yopmail.com", "75011")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("adresses jetables"));
     app.stop().await;
