@@ -95,11 +95,12 @@ impl AppState {
         })
     }
 
-    /// Forgets what this process keeps of a petition (page, lookup), after a change
-    /// made here, so the person who made it sees it at once.
-    pub(crate) fn petition_changed(&self, slug: &str) {
+    /// Forgets what this process keeps of a petition (page, lookup, figures), after a
+    /// change made here, so the person who made it sees it at once.
+    pub(crate) fn petition_changed(&self, id: i64, slug: &str) {
         self.pages.forget(slug);
         self.petitions.forget(slug);
+        self.figures.forget(id);
     }
 
     /// A translator for `locale`.

@@ -242,8 +242,8 @@ pub(crate) async fn update(
     };
     match state.store.update_petition(access, id, &draft, crate::now()).await {
         Ok(saved) => {
-            state.petition_changed(&current.slug);
-            state.petition_changed(&saved.slug);
+            state.petition_changed(id, &current.slug);
+            state.petition_changed(id, &saved.slug);
             Ok(Redirect::to(&format!("/admin/petitions/{id}?done=saved")).into_response())
         }
         Err(StoreError::Conflict(_)) => {
@@ -285,7 +285,7 @@ pub(crate) async fn set_state(
         .store
         .set_petition_state(access, id, current.state, to, crate::now())
         .await?;
-    state.petition_changed(&current.slug);
+    state.petition_changed(id, &current.slug);
     Ok(Redirect::to(&format!("/admin/petitions/{id}?done=state")).into_response())
 }
 
@@ -364,7 +364,7 @@ pub(crate) async fn moderate(
         .store
         .moderate_petition(access, id, approve, reason, message.as_ref(), crate::now())
         .await?;
-    state.petition_changed(&p.slug);
+    state.petition_changed(id, &p.slug);
     Ok(Redirect::to(&format!("/admin/petitions/{id}?done=state")).into_response())
 }
 
@@ -404,7 +404,7 @@ pub(crate) async fn upload_image(
         .store
         .set_petition_image(access, id, Some(&base), crate::now())
         .await?;
-    state.petition_changed(&p.slug);
+    state.petition_changed(id, &p.slug);
     if let Some(old) = p.image_path.as_deref().filter(|old| *old != base) {
         crate::images::remove_photo(&media, old).await;
     }
@@ -422,7 +422,7 @@ pub(crate) async fn remove_image(
     let access = staff.require(Permission::EditContent)?;
     let p = state.store.petition(access, id).await?;
     state.store.set_petition_image(access, id, None, crate::now()).await?;
-    state.petition_changed(&p.slug);
+    state.petition_changed(id, &p.slug);
     if let Some(old) = p.image_path.as_deref() {
         crate::images::remove_photo(&state.config.data_dir.join("media"), old).await;
     }

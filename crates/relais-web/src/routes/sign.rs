@@ -428,8 +428,7 @@ pub(crate) async fn confirm(
     match state.store.confirm_signature(petition.id, &email, crate::now()).await? {
         Some(newly) => {
             if newly {
-                state.figures.forget(petition.id);
-                state.petition_changed(&petition.slug);
+                state.petition_changed(petition.id, &petition.slug);
             }
             let counts = state.store.counts(petition.id).await?;
             let text = t.arg(

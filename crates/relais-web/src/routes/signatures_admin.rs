@@ -270,6 +270,30 @@ async fn abuse_page(
     })
 }
 
+/// Invalidates what `filter` matches, forgets the petition's cached figures and
+/// pages, and goes back to the bursts view with the count.
+async fn apply(
+    state: &Shared,
+    access: &relais_store::OrgAccess,
+    id: i64,
+    filter: &InvalidationFilter,
+    reason: &str,
+) -> Result<Response, AppError> {
+    let n = state
+        .store
+        .invalidate_signatures(access, id, filter, reason, crate::now())
+        .await?;
+    let petition = state.store.petition(access, id).await?;
+    state.petition_changed(id, &petition.slug);
+    tracing::info!(
+        petition = id,
+        kind = filter.kind.as_str(),
+        count = n,
+        "signatures invalidated"
+    );
+    Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
+}
+
 /// A local date-time from a `datetime-local` field, in the association's zone.
 fn local_instant(raw: &str, tz: &str) -> Option<i64> {
     let dt: jiff::civil::DateTime = raw.trim().parse().ok()?;
@@ -331,20 +355,7 @@ pub(crate) async fn invalidate_by(
         from,
         to: to + 59,
     };
-    let n = state
-        .store
-        .invalidate_signatures(access, id, &filter, form.reason.trim(), crate::now())
-        .await?;
-    state.figures.forget(id);
-    let petition = state.store.petition(access, id).await?;
-    state.petition_changed(&petition.slug);
-    tracing::info!(
-        petition = id,
-        kind = kind.as_str(),
-        count = n,
-        "signatures invalidated by hand"
-    );
-    Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
+    apply(&state, access, id, &filter, form.reason.trim()).await
 }
 
 #[derive(serde::Deserialize)]
@@ -385,13 +396,5 @@ pub(crate) async fn invalidate(
         from: form.from,
         to: form.to,
     };
-    let n = state
-        .store
-        .invalidate_signatures(access, id, &filter, reason, crate::now())
-        .await?;
-    state.figures.forget(id);
-    let petition = state.store.petition(access, id).await?;
-    state.petition_changed(&petition.slug);
-    tracing::info!(petition = id, kind = kind.as_str(), count = n, "signatures invalidated");
-    Ok(Redirect::to(&format!("/admin/petitions/{id}/abuse?done=invalidated&count={n}")).into_response())
+    apply(&state, access, id, &filter, reason).await
 }
