@@ -3,6 +3,7 @@
 //! unit-tested exhaustively and reused by the web layer, the CLI and the worker.
 
 pub mod backoff;
+pub mod chart;
 pub mod color;
 pub mod disposable;
 pub mod email;
@@ -13,6 +14,7 @@ pub mod password;
 pub mod petition;
 pub mod phone;
 pub mod places;
+pub mod post;
 pub mod role;
 pub mod settings;
 pub mod signature;

@@ -102,6 +102,20 @@ fn build(message: &OutboxMessage, from: &str) -> Result<Message, DeliveryError> 
     {
         builder = builder.reply_to(Mailbox::new(None, addr));
     }
+    if let Some(url) = &payload.list_unsubscribe {
+        // RFC 8058: mail clients POST `List-Unsubscribe=One-Click` to the URL; the
+        // header's value is a URL in angle brackets (RFC 2369).
+        use lettre::message::header::{HeaderName, HeaderValue};
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .body(payload.text.clone());

@@ -13,6 +13,19 @@ pub use email::EmailChannel;
 pub use sms::SmsChannel;
 pub use worker::{Worker, WorkerStats};
 
+/// Renders messages whose content is made at delivery ([`relais_store::Deferred`]):
+/// the web layer implements it, since it holds the templates and translations.
+#[async_trait::async_trait]
+pub trait Renderer: Send + Sync {
+    /// The content of `message`, or `None` when it must not leave any more (the
+    /// recipient withdrew consent, the signature was invalidated, the post is gone).
+    async fn render(
+        &self,
+        message: &relais_store::OutboxMessage,
+        deferred: relais_store::Deferred,
+    ) -> Result<Option<relais_store::Payload>, DeliveryError>;
+}
+
 /// Why one delivery attempt failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

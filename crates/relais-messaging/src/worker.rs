@@ -8,7 +8,7 @@ use relais_core::backoff::{self, Retry};
 use relais_store::{DynStore, StoreResult};
 use tokio::sync::watch;
 
-use crate::{Deliverer, DeliveryError};
+use crate::{Deliverer, DeliveryError, Renderer};
 
 /// How long a claimed message is reserved for this worker. A worker that dies
 /// mid-delivery loses it after this, and another worker picks the message up.
@@ -22,6 +22,12 @@ const CONCURRENCY: usize = 8;
 const POLL: Duration = Duration::from_secs(1);
 /// How often expired sessions and sign-in links are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How often petitions are checked for a milestone passed.
+const MILESTONES_EVERY: Duration = Duration::from_secs(30);
+/// Recipients enqueued per fan-out transaction: small enough that the signature
+/// writer never waits long for the SQLite write lock, large enough that a million
+/// recipients take a few hundred statements.
+const FANOUT_CHUNK: i64 = 5_000;
 
 /// Counters the web layer exports on `/metrics`.
 #[derive(Debug, Default)]
@@ -39,6 +45,16 @@ pub struct Worker {
     stats: Arc<WorkerStats>,
     /// Unconfirmed petition signatures older than this are deleted (housekeeping).
     signature_expiry_days: Option<i64>,
+    /// Renders messages made at delivery.
+    renderer: Option<Arc<dyn Renderer>>,
+}
+
+/// What became of one claimed message.
+enum Outcome {
+    Sent,
+    Failed(DeliveryError),
+    /// Not to be sent any more (consent withdrawn…).
+    Cancelled,
 }
 
 fn now() -> i64 {
@@ -53,7 +69,64 @@ impl Worker {
             deliverer,
             stats: Arc::default(),
             signature_expiry_days: None,
+            renderer: None,
         }
+    }
+
+    /// Renders deferred messages (petition posts) with `renderer`.
+    pub fn with_renderer(mut self, renderer: Arc<dyn Renderer>) -> Self {
+        self.renderer = Some(renderer);
+        self
+    }
+
+    /// Enqueues one chunk of the oldest post still being fanned out; returns how
+    /// many messages it enqueued, `None` when no post is waiting.
+    pub async fn fan_out_step(&self) -> StoreResult<Option<u64>> {
+        let step = self.store.fan_out(now(), FANOUT_CHUNK).await?;
+        if let Some(step) = step {
+            if step.done {
+                tracing::info!(post = step.post_id, "post fanned out to every recipient");
+            }
+            self.store.wakeup().notify_one();
+        }
+        Ok(step.map(|s| s.enqueued))
+    }
+
+    /// Writes the milestone posts that are due; returns how many.
+    pub async fn announce_milestones(&self) -> StoreResult<usize> {
+        let posts = self.store.announce_milestones(now()).await?;
+        for post in &posts {
+            tracing::info!(
+                petition = post.petition_id,
+                milestone = post.milestone,
+                "milestone passed"
+            );
+        }
+        Ok(posts.len())
+    }
+
+    /// Delivers one message, rendering it first when its content is deferred.
+    async fn attempt(
+        deliverer: Arc<Deliverer>,
+        renderer: Option<Arc<dyn Renderer>>,
+        mut message: relais_store::OutboxMessage,
+    ) -> (relais_store::OutboxMessage, Outcome) {
+        if let Some(deferred) = message.payload.deferred {
+            let Some(renderer) = renderer else {
+                let error = DeliveryError::Permanent("no renderer for a deferred message".into());
+                return (message, Outcome::Failed(error));
+            };
+            match renderer.render(&message, deferred).await {
+                Ok(Some(payload)) => message.payload = payload,
+                Ok(None) => return (message, Outcome::Cancelled),
+                Err(error) => return (message, Outcome::Failed(error)),
+            }
+        }
+        let outcome = match deliverer.deliver(&message).await {
+            Ok(()) => Outcome::Sent,
+            Err(error) => Outcome::Failed(error),
+        };
+        (message, outcome)
     }
 
     /// Also deletes petition signatures left unconfirmed for `days`, during housekeeping.
@@ -84,24 +157,20 @@ impl Worker {
         // Owned messages and a cloned handle: the futures must not borrow from the
         // worker, or the task running it would not be `Send + 'static`.
         let results: Vec<_> = futures_util::stream::iter(batch)
-            .map(|message| {
-                let deliverer = Arc::clone(&self.deliverer);
-                async move {
-                    let result = deliverer.deliver(&message).await;
-                    (message, result)
-                }
-            })
+            .map(|message| Self::attempt(Arc::clone(&self.deliverer), self.renderer.clone(), message))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
         let mut sent = Vec::with_capacity(results.len());
-        for (message, result) in results {
-            match result {
-                Ok(()) => {
+        let mut cancelled = Vec::new();
+        for (message, outcome) in results {
+            match outcome {
+                Outcome::Sent => {
                     sent.push(message.id);
                     self.stats.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                Err(error) => {
+                Outcome::Cancelled => cancelled.push(message.id),
+                Outcome::Failed(error) => {
                     self.stats.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let attempt = u32::try_from(message.attempts).unwrap_or(u32::MAX);
                     let retry = match &error {
@@ -117,12 +186,20 @@ impl Worker {
             }
         }
         self.store.mark_sent(&sent, now()).await?;
+        self.store
+            .mark_cancelled(
+                &cancelled,
+                "no longer wanted: consent withdrawn or signature invalidated",
+            )
+            .await?;
         Ok(count)
     }
 
-    /// Delivers until nothing is due: what tests and `relais worker --once` use
-    /// instead of sleeping.
+    /// Announces milestones, fans posts out and delivers until nothing is due:
+    /// what tests and `relais worker --once` use instead of sleeping.
     pub async fn drain(&self) -> StoreResult<usize> {
+        self.announce_milestones().await?;
+        while self.fan_out_step().await?.is_some() {}
         let mut total = 0;
         loop {
             let n = self.run_once().await?;
@@ -138,9 +215,17 @@ impl Worker {
         let wakeup = self.store.wakeup();
         tracing::info!(channels = %self.deliverer.describe(), "delivery worker started");
         let mut next_purge = std::time::Instant::now();
+        let mut next_milestones = std::time::Instant::now();
+        let fan_out = tokio::spawn(Self::fan_out_loop(self.store.clone(), shutdown.clone()));
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if std::time::Instant::now() >= next_milestones {
+                next_milestones += MILESTONES_EVERY;
+                if let Err(error) = self.announce_milestones().await {
+                    tracing::warn!(%error, "milestone check failed");
+                }
             }
             if std::time::Instant::now() >= next_purge {
                 next_purge += PURGE_EVERY;
@@ -166,6 +251,47 @@ impl Worker {
                 _ = shutdown.changed() => {}
             }
         }
+        let _ = fan_out.await;
         tracing::info!("delivery worker stopped");
+    }
+
+    /// Fans posts out beside delivery, pausing after each chunk as long as the
+    /// chunk took: the signature writer gets the write lock at least half the time,
+    /// so a post to a million signers does not stall a petition going viral.
+    async fn fan_out_loop(store: DynStore, mut shutdown: watch::Receiver<bool>) {
+        let wakeup = store.wakeup();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let started = std::time::Instant::now();
+            let pause = match store.fan_out(now(), FANOUT_CHUNK).await {
+                Ok(Some(step)) => {
+                    if step.done {
+                        tracing::info!(post = step.post_id, "post fanned out to every recipient");
+                    }
+                    // New messages: the delivery loop may be asleep.
+                    wakeup.notify_waiters();
+                    Some(started.elapsed())
+                }
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "fan-out failed");
+                    Some(POLL)
+                }
+            };
+            if let Some(pause) = pause {
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            tokio::select! {
+                () = wakeup.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
     }
 }

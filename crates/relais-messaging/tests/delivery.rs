@@ -38,6 +38,7 @@ fn email(key: &str, to: &str) -> NewMessage {
             html: Some("<p>Bonjour, voici <a href=\"https://relais.example/x\">le lien</a></p>".into()),
             from_name: Some("Les Amis du Puits".into()),
             reply_to: Some("contact@amis.example".into()),
+            ..Default::default()
         },
         idempotency_key: key.into(),
     }
@@ -54,6 +55,7 @@ fn sms(key: &str) -> NewMessage {
             html: None,
             from_name: Some("AMIS".into()),
             reply_to: None,
+            ..Default::default()
         },
         idempotency_key: key.into(),
     }

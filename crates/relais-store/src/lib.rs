@@ -12,7 +12,9 @@ mod orgs;
 mod outbox;
 pub mod petition_model;
 mod petitions;
+pub mod post_model;
 mod postgres;
+mod posts;
 mod sign_batch;
 mod sqlite;
 mod staff;
@@ -36,6 +38,7 @@ pub use petition_model::{
     Breakdown, Burst, BurstKind, Consent, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
     SignatureRecord, Supporter, confirmation_key,
 };
+pub use post_model::{ConsentChange, FanOut, NewPost, Post, PostRecipient, PostStats};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{MAX_BATCH, SignWriter};
@@ -121,7 +124,10 @@ pub trait OutboxStore: Send + Sync {
     async fn claim(&self, now: i64, lease_secs: i64, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
     /// Marks a claimed message delivered.
     async fn mark_sent(&self, ids: &[i64], now: i64) -> StoreResult<()>;
-    /// Records a failed attempt: retried later, or dead-lettered.
+    /// Withdraws claimed messages that must not leave any more (consent withdrawn,
+    /// signature invalidated since they were enqueued), saying why.
+    async fn mark_cancelled(&self, ids: &[i64], reason: &str) -> StoreResult<()>;
+    /// Records a failed attempt: retry later or give up (dead letter).
     async fn mark_failed(&self, id: i64, error: &str, retry: Retry, now: i64) -> StoreResult<()>;
     /// The association's dead letters, newest first.
     async fn dead_letters(&self, access: &OrgAccess) -> StoreResult<Vec<OutboxMessage>>;
@@ -166,6 +172,8 @@ pub trait PetitionStore: Send + Sync {
     async fn petitions(&self, access: &OrgAccess) -> StoreResult<Vec<Petition>>;
     /// One of the association's petitions.
     async fn petition(&self, access: &OrgAccess, id: i64) -> StoreResult<Petition>;
+    /// Lookup by id for the delivery worker, which renders messages for every association.
+    async fn petition_by_id(&self, id: i64) -> StoreResult<Option<Petition>>;
     /// Public lookup by slug (the caller checks the state).
     async fn petition_by_slug(&self, slug: &str) -> StoreResult<Option<Petition>>;
     /// Records signatures in one transaction (the group-commit unit): supporter,
@@ -254,9 +262,47 @@ pub trait SupporterStore: Send + Sync {
     async fn consents(&self, access: &OrgAccess, supporter_id: i64) -> StoreResult<Vec<Consent>>;
 }
 
+/// Posts on petitions, their fan-out to signers, the consent changes made from
+/// links in messages, and the clicks on those links.
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    /// Records a post and schedules its fan-out. A victory also moves the petition
+    /// to `victory`: [`StoreError::Conflict`]`("victory")` when it already is there,
+    /// `("state")` when the petition is not public.
+    async fn create_post(&self, access: &OrgAccess, post: &NewPost<'_>, now: i64) -> StoreResult<Post>;
+    /// A petition's posts, newest first (public page).
+    async fn posts(&self, petition_id: i64) -> StoreResult<Vec<Post>>;
+    /// One post, for the delivery worker.
+    async fn post(&self, post_id: i64) -> StoreResult<Option<Post>>;
+    /// A petition's posts with delivery and click figures, newest first.
+    async fn post_stats(&self, access: &OrgAccess, petition_id: i64) -> StoreResult<Vec<PostStats>>;
+    /// The recipient of a post's message, with whether they may still receive it.
+    async fn post_recipient(&self, post: &Post, signature_id: i64) -> StoreResult<Option<PostRecipient>>;
+    /// Enqueues the next chunk (up to `limit` recipients) of the oldest post not
+    /// fully fanned out; `None` when there is nothing to do.
+    async fn fan_out(&self, now: i64, limit: i64) -> StoreResult<Option<FanOut>>;
+    /// Writes a milestone post for each published petition that passed a step of its
+    /// ladder (at most one a day per petition); returns them.
+    async fn announce_milestones(&self, now: i64) -> StoreResult<Vec<Post>>;
+    /// Appends a consent change to the ledger; `false` when it changes nothing.
+    /// [`StoreError::NotFound`] when the person is not the association's.
+    async fn record_consent(&self, change: &ConsentChange<'_>, now: i64) -> StoreResult<bool>;
+    /// The ledger's latest word for this person, channel and purpose (no entry: no).
+    async fn consent_granted(&self, org_id: i64, supporter_id: i64, channel: &str, purpose: &str) -> StoreResult<bool>;
+    /// Counts a click on a link of a message about `topic`.
+    async fn record_click(
+        &self,
+        org_id: i64,
+        topic: &str,
+        supporter_id: Option<i64>,
+        url: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
-pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore {
+pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Notified whenever this process enqueues a message, so its worker wakes at once.

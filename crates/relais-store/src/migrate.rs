@@ -14,6 +14,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0002_petitions",
         include_str!("../migrations/sqlite/0002_petitions.sql"),
     ),
+    ("0003_posts", include_str!("../migrations/sqlite/0003_posts.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -25,6 +26,7 @@ pub(crate) const POSTGRES: Migrations = &[
         "0002_petitions",
         include_str!("../migrations/postgres/0002_petitions.sql"),
     ),
+    ("0003_posts", include_str!("../migrations/postgres/0003_posts.sql")),
 ];
 
 pub(crate) const CREATE_TABLE: &str =

@@ -231,12 +231,13 @@ impl OutboxStatus {
 }
 
 /// The content of a message; its shape depends on the channel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// E-mail subject (empty for SMS).
     #[serde(default)]
     pub subject: String,
     /// Plain text body (the SMS text).
+    #[serde(default)]
     pub text: String,
     /// HTML alternative, for e-mail.
     #[serde(default)]
@@ -247,6 +248,28 @@ pub struct Payload {
     /// Reply-To address.
     #[serde(default)]
     pub reply_to: Option<String>,
+    /// One-click unsubscribe URL (RFC 8058): sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post`, so mail clients show their own "unsubscribe" button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
+    /// Content rendered when the message is delivered rather than when it is
+    /// enqueued: a post to a million signers is enqueued as a million small rows,
+    /// and each message checks consent and carries the latest wording when it leaves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<Deferred>,
+}
+
+/// What a message rendered at delivery is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferred {
+    /// A petition post (update, response, victory, milestone) to one signature's author.
+    PetitionPost {
+        /// The post.
+        post: i64,
+        /// The recipient's signature.
+        signature: i64,
+    },
 }
 
 /// A message to enqueue in the same transaction as what causes it.

@@ -110,6 +110,24 @@ macro_rules! impl_outbox_store {
                 Ok(())
             }
 
+            async fn mark_cancelled(&self, ids: &[i64], reason: &str) -> $crate::StoreResult<()> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = sqlx::QueryBuilder::new(
+                    "UPDATE outbox SET status = 'cancelled', lease_until = NULL, last_error = ",
+                );
+                qb.push_bind(reason);
+                qb.push(" WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn mark_failed(
                 &self,
                 id: i64,

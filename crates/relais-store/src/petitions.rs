@@ -160,6 +160,10 @@ macro_rules! impl_petition_store {
                     .ok_or($crate::StoreError::NotFound)
             }
 
+            async fn petition_by_id(&self, id: i64) -> $crate::StoreResult<Option<$crate::Petition>> {
+                self.petition_where("id = $1", id, None).await
+            }
+
             async fn petition_by_slug(&self, slug: &str) -> $crate::StoreResult<Option<$crate::Petition>> {
                 let sql = format!("SELECT {} FROM petitions WHERE slug = $1", $crate::petition_model::PETITION_COLUMNS);
                 let row: Option<$crate::petition_model::PetitionRow> =

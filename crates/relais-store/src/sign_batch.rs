@@ -186,7 +186,7 @@ macro_rules! impl_sign_batch {
                 for (r, id) in &fresh {
                     let supporter = supporters.get(&(r.org_id, r.draft.email.to_string())).copied().unwrap_or_default();
                     if r.draft.consent_updates {
-                        consents.push((*r, *id, supporter, format!("petition:{}:updates", r.petition_id), &r.updates_wording));
+                        consents.push((*r, *id, supporter, relais_core::post::updates_purpose(r.petition_id), &r.updates_wording));
                     }
                     if r.draft.consent_newsletter {
                         consents.push((*r, *id, supporter, "newsletter".to_owned(), &r.newsletter_wording));

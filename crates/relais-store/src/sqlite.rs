@@ -86,4 +86,6 @@ crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 
+crate::posts::impl_post_store!(SqliteStore, claim_lock = "");
+
 crate::store_impl::impl_store!(SqliteStore, "sqlite");

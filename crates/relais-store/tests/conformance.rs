@@ -77,6 +77,7 @@ fn message(org_id: Option<i64>, key: &str) -> NewMessage {
             html: None,
             from_name: None,
             reply_to: None,
+            ..Default::default()
         },
         idempotency_key: key.into(),
     }

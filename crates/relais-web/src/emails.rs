@@ -56,6 +56,7 @@ impl LinkEmail<'_> {
             html: Some(html),
             from_name: self.from_name.clone(),
             reply_to: None,
+            ..Default::default()
         })
     }
 }

@@ -100,6 +100,8 @@ fn client_ip(peer: IpAddr, parts: &Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
 pub(crate) struct Upload {
     pub fields: std::collections::HashMap<String, String>,
     pub file: Option<Vec<u8>>,
+    /// The file's name as the browser sent it (shown, never used as a path).
+    pub file_name: Option<String>,
 }
 
 impl Upload {
@@ -118,10 +120,12 @@ impl Upload {
         let mut upload = Self {
             fields: std::collections::HashMap::new(),
             file: None,
+            file_name: None,
         };
         while let Some(field) = multipart.next_field().await.map_err(|e| fail(&e))? {
             let name = field.name().unwrap_or_default().to_owned();
             if name == file_field {
+                upload.file_name = field.file_name().map(str::to_owned);
                 let bytes = field.bytes().await.map_err(|e| fail(&e))?;
                 upload.file = (!bytes.is_empty()).then(|| bytes.to_vec());
             } else {

@@ -130,6 +130,21 @@ pub(crate) async fn remove_photo(media_dir: &Path, base: &str) {
     }
 }
 
+/// Writes a document (a checked PDF) under `media_dir`; returns its file name,
+/// derived from the content like every media file.
+pub(crate) async fn save_document(media_dir: &Path, petition_id: i64, pdf: &[u8]) -> std::io::Result<String> {
+    let content = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(pdf))
+    };
+    let name = format!("doc-{petition_id}-{}.pdf", &content[..20]);
+    tokio::fs::create_dir_all(media_dir).await?;
+    let tmp = media_dir.join(format!("{name}.tmp"));
+    tokio::fs::write(&tmp, pdf).await?;
+    tokio::fs::rename(&tmp, media_dir.join(&name)).await?;
+    Ok(name)
+}
+
 /// Writes the PNG into `media_dir` and returns its file name.
 pub(crate) async fn save(media_dir: &Path, org_id: i64, png: &[u8]) -> std::io::Result<String> {
     let content = {
@@ -147,7 +162,9 @@ pub(crate) async fn save(media_dir: &Path, org_id: i64, png: &[u8]) -> std::io::
 /// Whether `name` is a file name this module produced (guards `/media/{name}`
 /// against path traversal).
 pub(crate) fn is_media_name(name: &str) -> bool {
-    ((name.starts_with("logo-") && name.ends_with(".png")) || (name.starts_with("petition-") && name.ends_with(".jpg")))
+    ((name.starts_with("logo-") && name.ends_with(".png"))
+        || (name.starts_with("petition-") && name.ends_with(".jpg"))
+        || (name.starts_with("doc-") && name.ends_with(".pdf")))
         && name.len() < 80
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         && !name.contains("..")

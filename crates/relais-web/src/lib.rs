@@ -9,6 +9,7 @@ mod images;
 mod limits;
 mod metrics;
 mod password;
+mod post_mail;
 mod render;
 mod routes;
 mod security;
@@ -22,6 +23,7 @@ use relais_messaging::WorkerStats;
 use relais_store::DynStore;
 
 pub use error::AppError;
+pub use post_mail::renderer;
 
 /// What the web layer needs from the configuration.
 #[derive(Debug, Clone)]

@@ -69,6 +69,26 @@ fn deliverer(settings: &Settings) -> Result<Arc<Deliverer>, RunError> {
         .map_err(|e| RunError::Usage(e.to_string()))
 }
 
+fn web_config(settings: &Settings) -> WebConfig {
+    WebConfig {
+        base_url: settings.base_url(),
+        data_dir: settings.data.clone(),
+        trusted_proxies: settings.trusted_proxies.clone(),
+        signature_expiry_days: settings.signature_expiry_days,
+    }
+}
+
+/// The delivery worker `serve` and `worker` run (tests build theirs here too), with
+/// the renderer of messages made at delivery (petition posts).
+pub fn worker_for(settings: &Settings, store: &DynStore) -> Result<Worker, RunError> {
+    let deliverer = deliverer(settings)?;
+    let secret = datadir::secret(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?;
+    let renderer = relais_web::renderer(store.clone(), LinkSigner::new(secret), web_config(settings));
+    Ok(Worker::new(store.clone(), deliverer)
+        .expire_signatures_after(settings.signature_expiry_days)
+        .with_renderer(renderer))
+}
+
 fn app_state(
     settings: &Settings,
     store: DynStore,
@@ -76,13 +96,13 @@ fn app_state(
     stats: Option<Arc<relais_messaging::WorkerStats>>,
 ) -> Result<Arc<AppState>, RunError> {
     let secret = datadir::secret(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?;
-    let web = WebConfig {
-        base_url: settings.base_url(),
-        data_dir: settings.data.clone(),
-        trusted_proxies: settings.trusted_proxies.clone(),
-        signature_expiry_days: settings.signature_expiry_days,
-    };
-    Ok(AppState::new(store, LinkSigner::new(secret), web, writer, stats))
+    Ok(AppState::new(
+        store,
+        LinkSigner::new(secret),
+        web_config(settings),
+        writer,
+        stats,
+    ))
 }
 
 /// Starts Relais on `listener` and serves until `shutdown` completes, then stops
@@ -103,10 +123,13 @@ pub async fn launch(
         None
     };
     let store = open_store(&settings).await?;
-    let deliverer = deliverer(&settings)?;
-    let worker = options
-        .worker
-        .then(|| Worker::new(store.clone(), deliverer.clone()).expire_signatures_after(settings.signature_expiry_days));
+    // A bad SMTP or SMS setting is refused at start, even when this process does not deliver.
+    deliverer(&settings)?;
+    let worker = if options.worker {
+        Some(worker_for(&settings, &store)?)
+    } else {
+        None
+    };
     let (writer, writer_task) = SignWriter::spawn(store.clone());
     let state = app_state(&settings, store.clone(), writer, worker.as_ref().map(Worker::stats))?;
 
@@ -162,8 +185,7 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let store = open_store(settings).await?;
-    let worker =
-        Worker::new(store.clone(), deliverer(settings)?).expire_signatures_after(settings.signature_expiry_days);
+    let worker = worker_for(settings, &store)?;
     if once {
         let n = worker.drain().await.map_err(|e| RunError::Runtime(e.to_string()))?;
         println!("{n} message(s) attempted");

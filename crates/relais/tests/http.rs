@@ -635,6 +635,7 @@ async fn failed_deliveries_are_listed_with_their_error_and_can_be_retried() {
             html: None,
             from_name: None,
             reply_to: None,
+            ..Default::default()
         },
         idempotency_key: "test:dead".into(),
     };

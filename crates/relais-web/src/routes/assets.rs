@@ -76,6 +76,8 @@ pub(crate) async fn media(State(state): State<Shared>, Path(file): Path<String>)
     // Names change with content, so the file can be cached for good.
     let kind = if file.ends_with(".jpg") {
         "image/jpeg"
+    } else if file.ends_with(".pdf") {
+        "application/pdf"
     } else {
         "image/png"
     };

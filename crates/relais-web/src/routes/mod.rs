@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod auth;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
+pub(crate) mod posts_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
 pub(crate) mod settings;
@@ -14,6 +15,7 @@ pub(crate) mod share;
 pub(crate) mod sign;
 pub(crate) mod signatures_admin;
 pub(crate) mod staff;
+pub(crate) mod unsubscribe;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -80,6 +82,13 @@ pub(crate) fn router(state: Shared) -> Router {
             post(petitions_admin::remove_image),
         )
         .route("/admin/petitions/{id}/invalidate", post(signatures_admin::invalidate))
+        .route("/admin/petitions/{id}/posts", get(posts_admin::show))
+        .route(
+            "/admin/petitions/{id}/posts/{kind}",
+            post(posts_admin::create).layer(DefaultBodyLimit::max(
+                crate::images::MAX_PHOTO_BYTES.max(posts_admin::MAX_DOCUMENT_BYTES) + 256 * 1024,
+            )),
+        )
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
         .layer(SetResponseHeaderLayer::overriding(
@@ -102,6 +111,8 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/p/{slug}/thanks", get(sign::thanks))
         .route("/p/{slug}/confirm", get(sign::confirm))
         .route("/p/{slug}/resend", post(sign::resend))
+        .route("/u/{token}", get(unsubscribe::page_get).post(unsubscribe::change))
+        .route("/r/{token}", get(unsubscribe::click))
         .route("/lang/{code}", get(public::switch_language))
         .route("/healthz", get(public::healthz))
         .route("/metrics", get(crate::metrics::metrics))
@@ -120,9 +131,20 @@ pub(crate) fn router(state: Shared) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-                // The path only: query strings may carry sign-in tokens.
-                tracing::info_span!("http", method = %request.method(), path = request.uri().path())
+                // The path only: query strings may carry sign-in tokens, and so do
+                // the paths of message links, which are cut.
+                tracing::info_span!("http", method = %request.method(), path = loggable_path(request.uri().path()))
             }),
         )
         .with_state(state)
+}
+
+/// A request path fit for logs: message links (`/u/…`, `/r/…`) carry their token
+/// in the path, and a token in a log is a way in for whoever reads the log.
+fn loggable_path(path: &str) -> &str {
+    match path.get(..3) {
+        Some("/u/") => "/u/…",
+        Some("/r/") => "/r/…",
+        _ => path,
+    }
 }

@@ -111,6 +111,50 @@ pub(crate) struct PetitionTemplate {
     pub url: String,
     /// Absolute prefix of media files, for the preview image.
     pub image_base: String,
+    /// What organisers posted since, newest first.
+    pub posts: Vec<PostView>,
+}
+
+/// A post as the public page shows it.
+pub(crate) struct PostView {
+    pub kind: &'static str,
+    pub heading: String,
+    pub date: String,
+    pub body_html: String,
+    pub image_path: Option<String>,
+    pub document: Option<(String, String)>,
+}
+
+impl PostView {
+    pub(crate) fn of(post: &relais_store::Post, petition: &Petition, t: &crate::i18n::Tr, tz: &str) -> Self {
+        use relais_core::post::PostKind;
+        let count = |n: Option<i64>| format_count(n.unwrap_or_default(), t.locale);
+        let heading = match post.kind {
+            PostKind::Update => t.get("post-heading-update"),
+            PostKind::Response => t.args(
+                "post-heading-response",
+                &[
+                    ("target", &petition.target_name),
+                    ("date", post.responded_on.as_deref().unwrap_or_default()),
+                ],
+            ),
+            PostKind::Victory => t.get("post-heading-victory"),
+            PostKind::Milestone => t.arg("post-heading-milestone", "count", &count(post.milestone)),
+        };
+        Self {
+            kind: post.kind.as_str(),
+            heading,
+            date: crate::render::local_time(post.created_at, tz),
+            body_html: relais_core::markdown::to_safe_html(&post.body),
+            image_path: post.image_path.clone(),
+            document: post.document_path.as_ref().map(|path| {
+                (
+                    post.document_name.clone().unwrap_or_else(|| path.clone()),
+                    format!("/media/{path}"),
+                )
+            }),
+        }
+    }
 }
 
 /// Groups digits the French way (narrow no-break spaces) or the English way.
@@ -198,6 +242,13 @@ pub(crate) async fn petition_page(
     let mut c = Chrome::new(t.clone(), petition.title.clone(), &path);
     c.brand = Some(Brand::of(&org));
     let recent = state.store.recent_signers(petition.id, 8).await?;
+    let posts = state
+        .store
+        .posts(petition.id)
+        .await?
+        .iter()
+        .map(|post| PostView::of(post, &petition, &t, &org.timezone))
+        .collect();
     let target = next_milestone(petition.confirmed_count, petition.goal);
     let target_label = t.arg("petition-next-target", "target", &format_count(target, t.locale));
     let edited = petition
@@ -224,6 +275,7 @@ pub(crate) async fn petition_page(
         summary,
         url,
         image_base,
+        posts,
         c,
         p: petition,
         org,

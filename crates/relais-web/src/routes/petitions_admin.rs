@@ -135,7 +135,7 @@ async fn refused_form(
     refused(&form_page(state, staff, lang, input, petition, errors, &Done::default()).await?)
 }
 
-fn today(org: &relais_store::Org) -> jiff::civil::Date {
+pub(crate) fn today(org: &relais_store::Org) -> jiff::civil::Date {
     let zone = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned(zone).date()
 }

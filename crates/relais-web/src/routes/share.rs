@@ -2,7 +2,7 @@
 //! code and the channel, so each new signature can say where it came from. No
 //! third-party script, no tracking pixel: a link is all a network gets.
 
-use crate::AppState;
+use crate::WebConfig;
 use crate::i18n::Tr;
 
 /// One way to share.
@@ -48,12 +48,8 @@ pub(crate) fn referral(raw: &str) -> Option<String> {
 }
 
 /// The share step for a signer with `ref_code` on petition `slug`.
-pub(crate) fn share(state: &AppState, t: &Tr, slug: &str, title: &str, ref_code: &str) -> Share {
-    let link = |channel: &str| {
-        state
-            .config
-            .link(&format!("/p/{slug}?ref={ref_code}&utm_source={channel}"))
-    };
+pub(crate) fn share(config: &WebConfig, t: &Tr, slug: &str, title: &str, ref_code: &str) -> Share {
+    let link = |channel: &str| config.link(&format!("/p/{slug}?ref={ref_code}&utm_source={channel}"));
     let text = t.arg("share-text", "title", title);
     let links = vec![
         ShareLink {

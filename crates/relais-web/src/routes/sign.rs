@@ -347,7 +347,7 @@ async fn message_page(
     // Only a live petition is worth sharing.
     let share = ref_code
         .filter(|_| petition.state.accepts_signatures())
-        .map(|code| crate::routes::share::share(state, &t, &petition.slug, &petition.title, &code));
+        .map(|code| crate::routes::share::share(&state.config, &t, &petition.slug, &petition.title, &code));
     page(&ThanksTemplate {
         c,
         p: petition,

@@ -4,10 +4,9 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use relais::{ServeOptions, Settings};
-use relais_messaging::{Deliverer, DeliveryConfig, Worker};
+use relais_messaging::Worker;
 use relais_store::DynStore;
 pub use relais_store::testing::Backend;
 use relais_store::testing::TestDatabase;
@@ -21,7 +20,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub client: reqwest::Client,
     pub store: DynStore,
-    worker: Worker,
+    pub worker: Worker,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), relais::RunError>>>,
     db: Option<TestDatabase>,
@@ -90,13 +89,7 @@ impl TestApp {
         let store = relais_store::open(&db.url)
             .await
             .expect("second handle on the test database");
-        let config = DeliveryConfig {
-            data_dir: data.clone(),
-            smtp_url: None,
-            sms_url: None,
-            from_address: settings.email_from(),
-        };
-        let worker = Worker::new(store.clone(), Arc::new(Deliverer::new(&config).expect("deliverer")));
+        let worker = relais::worker_for(&settings, &store).expect("worker");
         Some(Self {
             base,
             data,
