@@ -8,6 +8,7 @@
 //! but a check failed (a lost or uncounted signature, a 5xx, an unclean stop);
 //! 1 the run could not be carried out.
 
+mod broadcast;
 mod http;
 mod load;
 mod server;
@@ -28,7 +29,7 @@ use crate::server::{CpuMark, Server, Spec, round2, status_mib};
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Time allowed for a clean stop after SIGTERM.
-const STOP_GRACE: Duration = Duration::from_secs(30);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(30);
 /// The worker is deemed idle when no e-mail file appears for this long.
 const DRAIN_IDLE: Duration = Duration::from_secs(15);
 
@@ -43,7 +44,7 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct Common {
+pub(crate) struct Common {
     /// Simulated clients, each on its own kept-alive connection.
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -95,6 +96,18 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A post to N signers (seeded in the database) while the petition is being
+    /// signed: time to enqueue every message, and signing throughput alone and during.
+    Broadcast {
+        /// Confirmed signers who agreed to updates.
+        #[arg(long, default_value_t = 1_000_000)]
+        signers: i64,
+        /// Seconds of signing load, alone then during the fan-out.
+        #[arg(long, default_value_t = 30)]
+        duration: u64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Signing load with `kill -9` of the server midway, a restart on the same data,
     /// then a check that every acknowledged signature is still there.
     Crash {
@@ -115,7 +128,10 @@ enum Scenario {
 impl Scenario {
     fn common(&self) -> &Common {
         match self {
-            Self::Sign { common, .. } | Self::Views { common, .. } | Self::Crash { common, .. } => common,
+            Self::Sign { common, .. }
+            | Self::Views { common, .. }
+            | Self::Crash { common, .. }
+            | Self::Broadcast { common, .. } => common,
         }
     }
 }
@@ -156,7 +172,7 @@ fn main() -> ExitCode {
 }
 
 /// A run's folder, server settings and identity.
-struct Bench {
+pub(crate) struct Bench {
     spec: Spec,
     tag: String,
     dir: tempfile::TempDir,
@@ -275,6 +291,11 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             drain_timeout,
             common,
         } => crash(&common, duration, kill_at, drain_timeout).await,
+        Scenario::Broadcast {
+            signers,
+            duration,
+            common,
+        } => broadcast::broadcast(&common, signers, duration).await,
     }
 }
 
@@ -298,7 +319,7 @@ async fn start(bench: &Bench) -> Result<(Server, String), BoxError> {
 
 /// Waits (bounded by `--quiet-wait`) until the machine's CPU use over one second is
 /// below a third of a core; returns the last measured use and the seconds waited.
-async fn wait_quiet(common: &Common) -> Value {
+pub(crate) async fn wait_quiet(common: &Common) -> Value {
     let start = Instant::now();
     let mut busy_pct = None;
     let mut rounds = 0u32;
@@ -321,7 +342,7 @@ async fn wait_quiet(common: &Common) -> Value {
 }
 
 /// Runs a load phase, printing progress on stderr every five seconds.
-async fn run_load(label: &str, plan: Plan) -> load::Outcome {
+pub(crate) async fn run_load(label: &str, plan: Plan) -> load::Outcome {
     let successes = plan.successes.clone();
     let label = label.to_owned();
     let ticker = tokio::spawn(async move {
@@ -359,7 +380,7 @@ fn errors_json(tally: &load::Tally) -> Value {
 }
 
 /// Number of `.eml` files the delivery worker wrote.
-async fn count_emails(data: &Path) -> u64 {
+pub(crate) async fn count_emails(data: &Path) -> u64 {
     let dir = data.join("outbox").join("email");
     tokio::task::spawn_blocking(move || {
         std::fs::read_dir(dir).map_or(0, |entries| {
@@ -426,7 +447,7 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-fn stop_json(stopped: &server::Stopped) -> Value {
+pub(crate) fn stop_json(stopped: &server::Stopped) -> Value {
     json!({
         "signal": "SIGTERM",
         "exit_code": stopped.exit_code,

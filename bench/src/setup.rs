@@ -11,6 +11,12 @@ use crate::{BoxError, http};
 
 /// Creates an association and a published petition; returns the petition's slug.
 pub async fn published_petition(spec: &Spec, tag: &str) -> Result<String, BoxError> {
+    let cookie = signed_in(spec, tag).await?;
+    publish(spec, &cookie, tag).await
+}
+
+/// Creates the association and follows its login link; returns the session cookie.
+pub async fn signed_in(spec: &Spec, tag: &str) -> Result<String, BoxError> {
     let link = spec.create_org(&format!("bench-{tag}"), &format!("admin-{tag}@example.org"))?;
     let path = link
         .split_once("://")
@@ -29,16 +35,26 @@ pub async fn published_petition(spec: &Spec, tag: &str) -> Result<String, BoxErr
         .and_then(|v| v.split(';').next())
         .ok_or("no relais_session cookie after the login link")?
         .to_owned();
-    let cookie = [(COOKIE, HeaderValue::from_str(&session)?)];
+    Ok(session)
+}
 
-    let new = http::once(spec.addr, Method::GET, "/admin/petitions/new", &cookie, Bytes::new()).await?;
-    let page = new.text();
+/// The CSRF token of a back-office page.
+async fn csrf_of(spec: &Spec, cookie: &[(HeaderName, HeaderValue)], path: &str) -> Result<String, BoxError> {
+    let reply = http::once(spec.addr, Method::GET, path, cookie, Bytes::new()).await?;
+    let page = reply.text();
     let marker = "name=\"csrf\" value=\"";
-    let csrf = page
-        .find(marker)
+    page.find(marker)
         .map(|i| &page[i + marker.len()..])
         .and_then(|rest| rest.split('"').next())
-        .ok_or_else(|| format!("no CSRF token on /admin/petitions/new (status {})", new.status))?;
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no CSRF token on {path} (status {})", reply.status).into())
+}
+
+/// Publishes the bench petition as staff; returns its slug.
+pub async fn publish(spec: &Spec, session: &str, tag: &str) -> Result<String, BoxError> {
+    let cookie = [(COOKIE, HeaderValue::from_str(session)?)];
+    let csrf = csrf_of(spec, &cookie, "/admin/petitions/new").await?;
+    let csrf = csrf.as_str();
 
     let slug = format!("petition-{tag}");
     let body = http::form(&[
@@ -72,6 +88,39 @@ pub async fn published_petition(spec: &Spec, tag: &str) -> Result<String, BoxErr
     }
     counts(spec, &slug).await?;
     Ok(slug)
+}
+
+/// Posts an update on petition `id` through the back-office form (multipart), as
+/// staff do; it is then fanned out to every consenting signer.
+pub async fn post_update(spec: &Spec, session: &str, id: i64, text: &str) -> Result<(), BoxError> {
+    let cookie = [(COOKIE, HeaderValue::from_str(session)?)];
+    let path = format!("/admin/petitions/{id}/posts");
+    let csrf = csrf_of(spec, &cookie, &path).await?;
+    let boundary = "relaisbenchboundary7d3f";
+    let mut body = String::new();
+    for (name, value) in [("csrf", csrf.as_str()), ("body", text)] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let mut headers = cookie.to_vec();
+    headers.push((
+        HeaderName::from_static("content-type"),
+        HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}"))?,
+    ));
+    let reply = http::once(
+        spec.addr,
+        Method::POST,
+        &format!("{path}/update"),
+        &headers,
+        Bytes::from(body),
+    )
+    .await?;
+    if reply.status != 303 {
+        return Err(format!("posting the update answered {}: {}", reply.status, reply.text()).into());
+    }
+    Ok(())
 }
 
 /// The petition's public counts: `(pending, confirmed)` from `GET /p/{slug}.json`.

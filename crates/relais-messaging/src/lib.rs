@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 pub use email::EmailChannel;
 pub use sms::SmsChannel;
-pub use worker::{Worker, WorkerStats};
+pub use worker::{DEFAULT_BULK_PER_SECOND, Worker, WorkerStats};
 
 /// Renders messages whose content is made at delivery ([`relais_store::Deferred`]):
 /// the web layer implements it, since it holds the templates and translations.

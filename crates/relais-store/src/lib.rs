@@ -36,7 +36,7 @@ pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use petition_model::{
     Breakdown, Burst, BurstKind, Consent, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
-    SignatureRecord, Supporter, confirmation_key,
+    SignatureRecord, Sources, Supporter, confirmation_key,
 };
 pub use post_model::{ConsentChange, FanOut, NewPost, Post, PostRecipient, PostStats};
 pub use postgres::PgStore;
@@ -121,7 +121,18 @@ pub trait OutboxStore: Send + Sync {
     async fn enqueue(&self, message: &NewMessage, now: i64) -> StoreResult<bool>;
     /// Claims up to `limit` due messages for `lease_secs`: pending ones whose time has
     /// come, and ones whose previous worker's lease ran out (it crashed).
-    async fn claim(&self, now: i64, lease_secs: i64, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+    async fn claim(&self, now: i64, lease_secs: i64, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
+        self.claim_classes(now, lease_secs, limit, limit).await
+    }
+    /// Like [`OutboxStore::claim`], with at most `bulk_limit` of the `limit` being bulk
+    /// messages (those with a topic); messages someone waits for always come first.
+    async fn claim_classes(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: i64,
+        bulk_limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>>;
     /// Marks a claimed message delivered.
     async fn mark_sent(&self, ids: &[i64], now: i64) -> StoreResult<()>;
     /// Withdraws claimed messages that must not leave any more (consent withdrawn,
@@ -190,6 +201,9 @@ pub trait PetitionStore: Send + Sync {
     async fn counts(&self, petition_id: i64) -> StoreResult<Counts>;
     /// Confirmed signatures by country, department and commune.
     async fn breakdown(&self, petition_id: i64) -> StoreResult<Breakdown>;
+    /// Where the petition's valid signatures came from: channels over time, per
+    /// channel with how many a signer's link brought, and the top recruiters.
+    async fn sources(&self, access: &OrgAccess, petition_id: i64) -> StoreResult<Sources>;
     /// The latest confirmed signers who agreed to be shown.
     async fn recent_signers(&self, petition_id: i64, limit: i64) -> StoreResult<Vec<RecentSigner>>;
     /// Records a citizen's proposal for the association `org_id` (a public page found
@@ -303,6 +317,12 @@ pub trait PostStore: Send + Sync {
 /// Everything the application needs from storage.
 #[async_trait]
 pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore {
+    /// Copies what the write-ahead log holds into the database file without
+    /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it
+    /// every second so the signature writer never pays for a checkpoint.
+    async fn checkpoint(&self) -> StoreResult<()> {
+        Ok(())
+    }
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Notified whenever this process enqueues a message, so its worker wakes at once.

@@ -4,10 +4,6 @@
 pub(crate) const OUTBOX_COLUMNS: &str =
     "id, org_id, channel, recipient, payload, idempotency_key, status, attempts, last_error, created_at";
 
-/// Due messages: pending and due, or claimed by a worker whose lease ran out.
-pub(crate) const DUE: &str =
-    "(status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)";
-
 macro_rules! impl_outbox_store {
     ($store:ty, $conn:ty, claim_lock = $lock:literal) => {
         impl $store {
@@ -62,26 +58,48 @@ macro_rules! impl_outbox_store {
                 Ok(inserted)
             }
 
-            async fn claim(
+            async fn claim_classes(
                 &self,
                 now: i64,
                 lease_secs: i64,
                 limit: i64,
+                bulk_limit: i64,
             ) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
-                let sql = format!(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1 + $2 \
-                     WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY next_attempt_at, id LIMIT $3 {}) \
-                     RETURNING {}",
-                    $crate::outbox::DUE,
-                    $lock,
-                    $crate::outbox::OUTBOX_COLUMNS
-                );
-                let rows: Vec<$crate::model::OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(now)
-                    .bind(lease_secs)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
+                // Three claims, each a range scan of its own partial index, so that a
+                // million queued messages cost nothing to the next claim: messages of a
+                // worker that died (lease run out), then messages someone is waiting
+                // for (a confirmation, a sign-in link), then bulk messages (with a
+                // topic: a post to a million signers) in what is left of the batch.
+                let mut rows: Vec<$crate::model::OutboxRow> = Vec::new();
+                let claims = [
+                    "status = 'sending' AND lease_until < $1",
+                    "status = 'pending' AND topic IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id",
+                    "status = 'pending' AND topic IS NOT NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id",
+                ];
+                for (i, due) in claims.iter().enumerate() {
+                    let taken = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                    let room = if i == 2 {
+                        (limit - taken).min(bulk_limit)
+                    } else {
+                        limit - taken
+                    };
+                    if room <= 0 {
+                        continue;
+                    }
+                    let sql = format!(
+                        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1 + $2 \
+                         WHERE id IN (SELECT id FROM outbox WHERE {due} LIMIT $3 {}) RETURNING {}",
+                        $lock,
+                        $crate::outbox::OUTBOX_COLUMNS
+                    );
+                    let claimed: Vec<$crate::model::OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(now)
+                        .bind(lease_secs)
+                        .bind(room)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.extend(claimed);
+                }
                 let mut messages: Vec<$crate::OutboxMessage> = rows
                     .into_iter()
                     .map(TryInto::try_into)

@@ -368,3 +368,18 @@ pub struct RecentSigner {
     /// When they signed.
     pub created_at: i64,
 }
+
+/// Where a petition's valid signatures came from, for the back office's charts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sources {
+    /// Width of the time buckets, seconds (an hour for a young petition, else a day).
+    pub bucket_secs: i64,
+    /// `(bucket start, channel, signatures)`, oldest first; `""` is no channel (direct).
+    pub over_time: Vec<(i64, String, i64)>,
+    /// `(channel, signatures, of which brought by a signer's link)`, largest first.
+    pub by_channel: Vec<(String, i64, i64)>,
+    /// `(first name, last name, signatures brought)`: the ten best recruiters.
+    pub recruiters: Vec<(String, String, i64)>,
+    /// Valid (not invalidated) signatures.
+    pub signatures: i64,
+}

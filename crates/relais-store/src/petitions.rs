@@ -282,6 +282,54 @@ macro_rules! impl_petition_store {
                 Ok($crate::Breakdown { by_country, by_department, by_commune })
             }
 
+            async fn sources(&self, access: &$crate::OrgAccess, petition_id: i64) -> $crate::StoreResult<$crate::Sources> {
+                // The petition must be the association's before anything is counted.
+                let span: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT (SELECT MIN(created_at) FROM signatures WHERE petition_id = p.id), \
+                     (SELECT MAX(created_at) FROM signatures WHERE petition_id = p.id) \
+                     FROM petitions p WHERE p.id = $1 AND p.org_id = $2",
+                )
+                .bind(petition_id)
+                .bind(access.org_id())
+                .fetch_optional(&self.pool)
+                .await?;
+                let (first, last) = span.ok_or($crate::StoreError::NotFound)?;
+                // Hours while the petition is young (three days), days after.
+                let bucket_secs = match (first, last) {
+                    (Some(a), Some(b)) if b - a <= 3 * 86_400 => 3_600,
+                    _ => 86_400,
+                };
+                let over_time: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT (created_at / $2) * $2 AS bucket, source_channel, COUNT(*) FROM signatures \
+                     WHERE petition_id = $1 AND status <> 'invalidated' \
+                     GROUP BY bucket, source_channel ORDER BY bucket, source_channel",
+                )
+                .bind(petition_id)
+                .bind(bucket_secs)
+                .fetch_all(&self.pool)
+                .await?;
+                let by_channel: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT source_channel, COUNT(*) AS n, \
+                     COALESCE(SUM(CASE WHEN referred_by IS NOT NULL THEN 1 ELSE 0 END), 0) \
+                     FROM signatures WHERE petition_id = $1 AND status <> 'invalidated' \
+                     GROUP BY source_channel ORDER BY n DESC, source_channel",
+                )
+                .bind(petition_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let recruiters: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT r.first_name, r.last_name, COUNT(*) AS n FROM signatures s \
+                     JOIN signatures r ON r.id = s.referred_by \
+                     WHERE s.petition_id = $1 AND s.referred_by IS NOT NULL AND s.status <> 'invalidated' \
+                     GROUP BY r.id, r.first_name, r.last_name ORDER BY n DESC, r.id LIMIT 10",
+                )
+                .bind(petition_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let signatures = by_channel.iter().map(|(_, n, _)| n).sum();
+                Ok($crate::Sources { bucket_secs, over_time, by_channel, recruiters, signatures })
+            }
+
             async fn recent_signers(
                 &self,
                 petition_id: i64,
@@ -478,12 +526,15 @@ macro_rules! impl_petition_store {
                 // Never e-mail an invalidated signer: withdraw their queued confirmations.
                 for (email, _) in &hit {
                     let key = $crate::confirmation_key(petition_id, email);
+                    // The key and its resends (`key:n`), as a range of the unique index:
+                    // a LIKE with a parameter would scan the whole outbox per signer.
                     sqlx::query(
                         "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' \
-                         AND (idempotency_key = $1 OR idempotency_key LIKE $2)",
+                         AND (idempotency_key = $1 OR (idempotency_key > $2 AND idempotency_key < $3))",
                     )
                     .bind(&key)
-                    .bind(format!("{key}:%"))
+                    .bind(format!("{key}:"))
+                    .bind(format!("{key};"))
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -90,6 +90,6 @@ crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
 
-crate::posts::impl_post_store!(PgStore, claim_lock = "FOR UPDATE SKIP LOCKED");
+crate::posts::impl_post_store!(PgStore, claim_lock = "FOR UPDATE SKIP LOCKED", row_lock = "FOR UPDATE");
 
-crate::store_impl::impl_store!(PgStore, "postgres");
+crate::store_impl::impl_store!(PgStore, "postgres", checkpoint = "");

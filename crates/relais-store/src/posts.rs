@@ -2,7 +2,7 @@
 //! posts, their fan-out to the outbox, milestones, consents and clicks.
 
 macro_rules! impl_post_store {
-    ($store:ty, claim_lock = $lock:literal) => {
+    ($store:ty, claim_lock = $lock:literal, row_lock = $row_lock:literal) => {
         impl $store {
             async fn post_where(&self, clause: &str, a: i64, b: Option<i64>) -> $crate::StoreResult<Vec<$crate::Post>> {
                 let sql = format!(
@@ -281,10 +281,21 @@ macro_rules! impl_post_store {
                 now: i64,
             ) -> $crate::StoreResult<bool> {
                 let mut tx = self.begin_write().await?;
+                // The person must be the association's (the signed link names both);
+                // locking their row makes simultaneous clicks change the ledger once
+                // (SQLite's write transactions are serial already).
+                let sql = format!("SELECT id FROM supporters WHERE id = $1 AND org_id = $2 {}", $row_lock);
+                let owned: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(change.supporter_id)
+                    .bind(change.org_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if owned.is_none() {
+                    return Err($crate::StoreError::NotFound);
+                }
                 let latest: Option<bool> = sqlx::query_scalar(
-                    "SELECT c.granted FROM consents c JOIN supporters s ON s.id = c.supporter_id \
-                     WHERE c.supporter_id = $1 AND s.org_id = $2 AND c.channel = $3 AND c.purpose = $4 \
-                     ORDER BY c.id DESC LIMIT 1",
+                    "SELECT granted FROM consents WHERE supporter_id = $1 AND org_id = $2 AND channel = $3 \
+                     AND purpose = $4 ORDER BY id DESC LIMIT 1",
                 )
                 .bind(change.supporter_id)
                 .bind(change.org_id)
@@ -296,11 +307,9 @@ macro_rules! impl_post_store {
                 if latest.unwrap_or(false) == change.granted {
                     return Ok(false);
                 }
-                // The supporter must belong to the association named by the signed link.
-                let done = sqlx::query(
+                sqlx::query(
                     "INSERT INTO consents (org_id, supporter_id, channel, purpose, granted, wording, source, ip_hash, \
-                     created_at) SELECT org_id, id, $3, $4, $5, $6, $7, $8, $9 FROM supporters \
-                     WHERE id = $1 AND org_id = $2",
+                     created_at) VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(change.supporter_id)
                 .bind(change.org_id)
@@ -313,9 +322,6 @@ macro_rules! impl_post_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::StoreError::NotFound);
-                }
                 tx.commit().await?;
                 Ok(true)
             }

@@ -31,7 +31,10 @@ impl SqliteStore {
             // 64 MiB of page cache per connection (the default is 2 MiB): signatures
             // touch several indexes, and re-reading their pages was most of the I/O.
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Checkpoints are the worker's job (`Store::checkpoint`, every second), off
+            // the signature writer's path; this is only the safety net when no worker runs.
+            .pragma("wal_autocheckpoint", "10000");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
@@ -86,6 +89,6 @@ crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 
-crate::posts::impl_post_store!(SqliteStore, claim_lock = "");
+crate::posts::impl_post_store!(SqliteStore, claim_lock = "", row_lock = "");
 
-crate::store_impl::impl_store!(SqliteStore, "sqlite");
+crate::store_impl::impl_store!(SqliteStore, "sqlite", checkpoint = "PRAGMA wal_checkpoint(PASSIVE)");

@@ -1,7 +1,7 @@
 //! The parts of [`crate::Store`] that are the same for both backends.
 
 macro_rules! impl_store {
-    ($store:ty, $name:literal) => {
+    ($store:ty, $name:literal, checkpoint = $checkpoint:literal) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             fn backend(&self) -> &'static str {
@@ -10,6 +10,13 @@ macro_rules! impl_store {
 
             fn wakeup(&self) -> std::sync::Arc<tokio::sync::Notify> {
                 self.wakeup.clone()
+            }
+
+            async fn checkpoint(&self) -> $crate::StoreResult<()> {
+                if !$checkpoint.is_empty() {
+                    sqlx::query($checkpoint).execute(&self.pool).await?;
+                }
+                Ok(())
             }
 
             async fn ping(&self) -> $crate::StoreResult<()> {

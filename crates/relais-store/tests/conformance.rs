@@ -1252,3 +1252,994 @@ conformance!(
         );
     }
 );
+
+conformance!(
+    sources_count_channels_over_time_and_recruiters,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, p) = published(&store, "amis").await;
+        let (other, _) = published(&store, "autre").await;
+        store
+            .sign_batch(&[request(&p, "sharer@x.org", "75011", (false, false))], NOW)
+            .await
+            .unwrap();
+        // Two friends through WhatsApp an hour later, one through e-mail two days on.
+        let mut friends = Vec::new();
+        for (email, channel) in [("a@x.org", "whatsapp"), ("b@x.org", "whatsapp"), ("c@x.org", "email")] {
+            let mut r = request(&p, email, "75011", (false, false));
+            r.referred_by_code = Some("ref-sharer".into());
+            r.source_channel = channel.into();
+            friends.push(r);
+        }
+        store.sign_batch(&friends[..2], NOW + 3_600).await.unwrap();
+        store.sign_batch(&friends[2..], NOW + 2 * 86_400).await.unwrap();
+        let s = store.sources(&access, p.id).await.unwrap();
+        assert_eq!(s.bucket_secs, 3_600, "young petition: hours");
+        assert_eq!(s.signatures, 4);
+        assert_eq!(
+            s.by_channel,
+            [
+                ("whatsapp".to_owned(), 2, 2),
+                (String::new(), 1, 0),
+                ("email".to_owned(), 1, 1)
+            ]
+        );
+        let first = NOW / 3_600 * 3_600;
+        assert_eq!(s.over_time[0], (first, String::new(), 1));
+        assert_eq!(s.over_time[1], (first + 3_600, "whatsapp".to_owned(), 2));
+        assert_eq!(s.recruiters.len(), 1);
+        assert_eq!(s.recruiters[0].2, 3);
+        // Another association sees nothing of it.
+        assert!(matches!(store.sources(&other, p.id).await, Err(StoreError::NotFound)));
+    }
+);
+
+mod posts_support {
+    use super::*;
+    use relais_core::post::{PostDraft, PostInput, PostKind};
+
+    /// The day staff write their posts.
+    pub fn today() -> jiff::civil::Date {
+        jiff::civil::date(2026, 11, 27)
+    }
+
+    pub fn post_draft(kind: PostKind, body: &str) -> PostDraft {
+        PostInput {
+            body: body.into(),
+            responded_on: String::new(),
+        }
+        .parse(kind, today())
+        .unwrap()
+    }
+
+    pub fn new_post(petition_id: i64, draft: &PostDraft) -> NewPost<'_> {
+        NewPost {
+            petition_id,
+            draft,
+            image_path: None,
+            document: None,
+            created_by: None,
+        }
+    }
+
+    /// A change made from the links of a message (unsubscribe, its undo button).
+    pub fn consent_change(org_id: i64, supporter_id: i64, purpose: &str, granted: bool) -> ConsentChange<'_> {
+        ConsentChange {
+            org_id,
+            supporter_id,
+            channel: "email",
+            purpose,
+            granted,
+            wording: if granted {
+                "Je veux de nouveau être tenu·e informé·e"
+            } else {
+                "Ne plus recevoir les nouvelles de cette pétition"
+            },
+            source: "List-Unsubscribe",
+            ip_hash: "ip-desinscription",
+        }
+    }
+
+    pub async fn confirm_all(store: &DynStore, p: &Petition, addresses: &[&str], now: i64) {
+        for a in addresses {
+            assert_eq!(
+                store.confirm_signature(p.id, &email(a), now).await.unwrap(),
+                Some(true),
+                "{a}"
+            );
+        }
+    }
+
+    pub async fn signature_id(store: &DynStore, access: &OrgAccess, p: &Petition, address: &str) -> i64 {
+        store
+            .signatures_page(access, p.id, 0, 1_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.email == address)
+            .unwrap()
+            .id
+    }
+
+    pub async fn supporter_id(store: &DynStore, access: &OrgAccess, address: &str) -> i64 {
+        store
+            .supporter_by_email(access, &email(address))
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub async fn stats_of(store: &DynStore, access: &OrgAccess, p: &Petition, post_id: i64) -> PostStats {
+        store
+            .post_stats(access, p.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.post.id == post_id)
+            .unwrap()
+    }
+}
+
+conformance!(
+    posts_need_a_public_petition_and_a_victory_happens_once,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::petition::PetitionState;
+        use relais_core::post::{PostInput, PostKind};
+        let (access, p) = published(&store, "amis").await;
+        let owner = store
+            .user_by_email(&email("chair@amis.example"))
+            .await
+            .unwrap()
+            .unwrap();
+        let update = post_draft(
+            PostKind::Update,
+            "Nous avons remis vos 2 000 signatures à la mairie **ce matin**.",
+        );
+        let post = store
+            .create_post(
+                &access,
+                &NewPost {
+                    petition_id: p.id,
+                    draft: &update,
+                    image_path: Some("post-1-remise.jpg"),
+                    document: Some(("post-1-courrier.pdf", "Courrier de la mairie.pdf")),
+                    created_by: Some(owner.id),
+                },
+                NOW + 10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (post.org_id, post.petition_id, post.kind, post.body.as_str()),
+            (
+                p.org_id,
+                p.id,
+                PostKind::Update,
+                "Nous avons remis vos 2 000 signatures à la mairie **ce matin**."
+            )
+        );
+        assert_eq!(
+            (
+                post.image_path.as_deref(),
+                post.document_path.as_deref(),
+                post.document_name.as_deref()
+            ),
+            (
+                Some("post-1-remise.jpg"),
+                Some("post-1-courrier.pdf"),
+                Some("Courrier de la mairie.pdf")
+            )
+        );
+        assert_eq!(
+            (post.responded_on.as_deref(), post.milestone, post.next_milestone),
+            (None, None, None)
+        );
+        assert_eq!(
+            (post.created_at, post.fanout_total, post.fanout_done_at),
+            (NOW + 10, 0, None)
+        );
+        assert_eq!(store.post(post.id).await.unwrap(), Some(post.clone()));
+        assert_eq!(store.post(post.id + 1000).await.unwrap(), None);
+        let response = PostInput {
+            body: "Le maire accepte de recevoir une délégation le 3 décembre.".into(),
+            responded_on: "2026-11-20".into(),
+        }
+        .parse(PostKind::Response, today())
+        .unwrap();
+        let answered = store
+            .create_post(&access, &new_post(p.id, &response), NOW + 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            (answered.kind, answered.responded_on.as_deref()),
+            (PostKind::Response, Some("2026-11-20"))
+        );
+        let ids: Vec<_> = store.posts(p.id).await.unwrap().into_iter().map(|x| x.id).collect();
+        assert_eq!(ids, [answered.id, post.id], "newest first");
+
+        // Nobody has signed a draft: no post, not even a victory.
+        let draft_petition = store
+            .create_petition(
+                &access,
+                &draft("Un préau pour l'école Jules-Ferry"),
+                PetitionState::Draft,
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+        let victory = post_draft(PostKind::Victory, "Victoire ! La mairie rouvre le puits du quartier.");
+        for kind in [&update, &victory] {
+            let r = store
+                .create_post(&access, &new_post(draft_petition.id, kind), NOW)
+                .await;
+            assert!(matches!(r, Err(StoreError::Conflict("state"))), "{r:?}");
+        }
+        assert!(store.posts(draft_petition.id).await.unwrap().is_empty());
+        assert_eq!(
+            store.petition(&access, draft_petition.id).await.unwrap().state,
+            PetitionState::Draft
+        );
+
+        // A victory moves the petition, once.
+        let won = store
+            .create_post(&access, &new_post(p.id, &victory), NOW + 30)
+            .await
+            .unwrap();
+        assert_eq!(won.kind, PostKind::Victory);
+        let p_now = store.petition(&access, p.id).await.unwrap();
+        assert_eq!(p_now.state, PetitionState::Victory);
+        {
+            let r = store.create_post(&access, &new_post(p.id, &victory), NOW + 31).await;
+            assert!(matches!(r, Err(StoreError::Conflict("victory"))), "{r:?}");
+        }
+        // The won petition is still public: its signers can still hear from it.
+        let thanks = post_draft(
+            PostKind::Update,
+            "Merci à toutes et à tous, les travaux commencent lundi.",
+        );
+        store
+            .create_post(&access, &new_post(p.id, &thanks), NOW + 40)
+            .await
+            .unwrap();
+        assert_eq!(store.posts(p.id).await.unwrap().len(), 4);
+
+        // A closed petition can still post, and still win.
+        let closed = store
+            .create_petition(
+                &access,
+                &draft("Des bancs place de la Mairie"),
+                PetitionState::Published,
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+        store
+            .set_petition_state(
+                &access,
+                closed.id,
+                PetitionState::Published,
+                PetitionState::Closed,
+                NOW + 1,
+            )
+            .await
+            .unwrap();
+        store
+            .create_post(&access, &new_post(closed.id, &update), NOW + 2)
+            .await
+            .unwrap();
+        store
+            .create_post(&access, &new_post(closed.id, &victory), NOW + 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.petition(&access, closed.id).await.unwrap().state,
+            PetitionState::Victory
+        );
+
+        // Another association can neither post on the petition nor see its posts' figures.
+        let (other_access, other_p) = published(&store, "autre").await;
+        let before = store.posts(p.id).await.unwrap();
+        for kind in [&update, &victory] {
+            let r = store.create_post(&other_access, &new_post(p.id, kind), NOW + 50).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        assert_eq!(store.posts(p.id).await.unwrap(), before);
+        assert!(store.post_stats(&other_access, p.id).await.unwrap().is_empty());
+        // Nor win its own petition through the first one's access.
+        {
+            let r = store
+                .create_post(&access, &new_post(other_p.id, &victory), NOW + 50)
+                .await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        assert_eq!(
+            store.petition(&other_access, other_p.id).await.unwrap().state,
+            PetitionState::Published
+        );
+        {
+            let r = store.create_post(&access, &new_post(p.id + 1000, &update), NOW).await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+    }
+);
+
+conformance!(eight_victories_clicked_at_once_make_one, |store: DynStore| async move {
+    use petitions_support::*;
+    use posts_support::*;
+    use relais_core::petition::PetitionState;
+    use relais_core::post::PostKind;
+    let (access, p) = published(&store, "amis").await;
+    let victory = post_draft(
+        PostKind::Victory,
+        "Victoire ! Le conseil municipal a voté la réouverture.",
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let access = access.clone();
+            let victory = victory.clone();
+            let petition_id = p.id;
+            tokio::spawn(async move {
+                store
+                    .create_post(&access, &new_post(petition_id, &victory), NOW + i)
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(post) => {
+                assert_eq!(post.kind, PostKind::Victory);
+                won += 1;
+            }
+            Err(e) => assert!(matches!(e, StoreError::Conflict("victory")), "{e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.posts(p.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store.petition(&access, p.id).await.unwrap().state,
+        PetitionState::Victory
+    );
+});
+
+conformance!(
+    the_delivery_worker_reads_any_petition_by_id,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use relais_core::petition::PetitionState;
+        let (access, p) = published(&store, "amis").await;
+        let (_, q) = published(&store, "autre").await;
+        let d = store
+            .create_petition(
+                &access,
+                &draft("Une piste cyclable rue Victor-Hugo"),
+                PetitionState::Draft,
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.petition_by_id(p.id).await.unwrap(), Some(p.clone()));
+        assert_eq!(store.petition_by_id(q.id).await.unwrap(), Some(q.clone()));
+        assert_eq!(store.petition_by_id(d.id).await.unwrap(), Some(d.clone()));
+        assert_eq!(store.petition_by_id(d.id + 1000).await.unwrap(), None);
+        assert_eq!(store.petition_by_id(0).await.unwrap(), None);
+    }
+);
+
+conformance!(
+    a_post_fans_out_in_chunks_to_the_confirmed_signers_who_agreed,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::post::{PostKind, updates_purpose};
+        let (access, p) = published(&store, "amis").await;
+        let agreed = [
+            "camille@exemple.fr",
+            "louis@exemple.fr",
+            "chloe@exemple.fr",
+            "hugo@exemple.fr",
+            "lea@exemple.fr",
+            "jules@exemple.fr",
+            "manon@exemple.fr",
+        ];
+        let mut reqs: Vec<_> = agreed.iter().map(|a| request(&p, a, "75011", (true, false))).collect();
+        reqs.push(request(&p, "nathan@exemple.fr", "69001", (false, true)));
+        reqs.push(request(&p, "ines@exemple.fr", "13001", (true, false)));
+        reqs.push(request(&p, "theo@exemple.fr", "33000", (true, false)));
+        reqs.push(request(&p, "zoe@exemple.fr", "59000", (true, false)));
+        store.sign_batch(&reqs, NOW).await.unwrap();
+        confirm_all(&store, &p, &agreed, NOW + 5).await;
+        // Confirmed without agreeing; confirmed then withdrew; Inès never confirms.
+        confirm_all(&store, &p, &["nathan@exemple.fr", "theo@exemple.fr"], NOW + 5).await;
+        let theo = supporter_id(&store, &access, "theo@exemple.fr").await;
+        let purpose = updates_purpose(p.id);
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, theo, &purpose, false), NOW + 6)
+                .await
+                .unwrap()
+        );
+        let update = post_draft(PostKind::Update, "La mairie nous reçoit jeudi : venez nombreux !");
+        let post = store
+            .create_post(&access, &new_post(p.id, &update), NOW + 10)
+            .await
+            .unwrap();
+        // Zoé confirms after the post was written: she sees it on the page, no message.
+        confirm_all(&store, &p, &["zoe@exemple.fr"], NOW + 20).await;
+
+        let mut steps = Vec::new();
+        while let Some(step) = store.fan_out(NOW + 30, 3).await.unwrap() {
+            assert_eq!(step.post_id, post.id);
+            steps.push((step.enqueued, step.done));
+            assert!(steps.len() < 10, "fan-out never ends: {steps:?}");
+        }
+        // Chunks walk the confirmed signatures (Nathan, Théo and Zoé take a place
+        // in the third and fourth chunks but get no message).
+        assert_eq!(steps, [(3, false), (3, false), (1, false), (0, true)]);
+        assert_eq!(steps.iter().map(|s| s.0).sum::<u64>(), 7);
+        assert_eq!(store.fan_out(NOW + 31, 3).await.unwrap(), None, "nothing left to do");
+        let done = store.post(post.id).await.unwrap().unwrap();
+        assert_eq!((done.fanout_total, done.fanout_done_at), (7, Some(NOW + 30)));
+
+        for a in agreed {
+            let signature = signature_id(&store, &access, &p, a).await;
+            let key = format!("post:{}:{signature}", post.id);
+            let m = store.message_by_key(&key).await.unwrap().expect(a);
+            assert_eq!(
+                (m.org_id, m.channel, m.recipient.as_str(), m.status, m.attempts),
+                (Some(p.org_id), Channel::Email, a, OutboxStatus::Pending, 0)
+            );
+            assert_eq!(
+                m.payload.deferred,
+                Some(Deferred::PetitionPost {
+                    post: post.id,
+                    signature
+                })
+            );
+            assert_eq!(m.created_at, NOW + 30);
+        }
+        for a in [
+            "nathan@exemple.fr",
+            "ines@exemple.fr",
+            "theo@exemple.fr",
+            "zoe@exemple.fr",
+        ] {
+            let signature = signature_id(&store, &access, &p, a).await;
+            let key = format!("post:{}:{signature}", post.id);
+            assert_eq!(store.message_by_key(&key).await.unwrap(), None, "{a}");
+        }
+        let stats = stats_of(&store, &access, &p, post.id).await;
+        assert_eq!(
+            (stats.pending, stats.sent, stats.failed, stats.cancelled),
+            (7, 0, 0, 0),
+            "one message each"
+        );
+
+        // The next post reaches Zoé too; Théo still said no.
+        let next = post_draft(PostKind::Update, "Compte rendu de la rencontre avec le maire.");
+        let second = store
+            .create_post(&access, &new_post(p.id, &next), NOW + 40)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.fan_out(NOW + 41, 100).await.unwrap(),
+            Some(FanOut {
+                post_id: second.id,
+                enqueued: 8,
+                done: true
+            })
+        );
+        assert_eq!(store.fan_out(NOW + 42, 100).await.unwrap(), None);
+
+        // Several workers fanning out at once never write a message twice.
+        let third = store
+            .create_post(&access, &new_post(p.id, &next), NOW + 50)
+            .await
+            .unwrap();
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let mut mine = 0;
+                    while let Some(step) = store.fan_out(NOW + 60, 2).await.unwrap() {
+                        mine += step.enqueued;
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for w in workers {
+            total += w.await.unwrap();
+        }
+        assert_eq!(total, 8);
+        let third = store.post(third.id).await.unwrap().unwrap();
+        assert_eq!((third.fanout_total, third.fanout_done_at), (8, Some(NOW + 60)));
+        assert_eq!(stats_of(&store, &access, &p, third.id).await.pending, 8);
+        assert_eq!(stats_of(&store, &access, &p, post.id).await.pending, 7, "untouched");
+    }
+);
+
+conformance!(
+    a_posts_recipient_is_deliverable_while_confirmed_and_consenting,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::post::{PostKind, updates_purpose};
+        let (access, p) = published(&store, "amis").await;
+        let (_, q) = published(&store, "autre").await;
+        store
+            .sign_batch(
+                &[
+                    request(&p, "camille@exemple.fr", "75011", (true, false)),
+                    request(&p, "ines@exemple.fr", "13001", (true, false)),
+                    request(&p, "nathan@exemple.fr", "69001", (false, false)),
+                    request(&q, "paul@exemple.fr", "69001", (true, false)),
+                ],
+                NOW,
+            )
+            .await
+            .unwrap();
+        confirm_all(&store, &p, &["camille@exemple.fr", "nathan@exemple.fr"], NOW + 1).await;
+        confirm_all(&store, &q, &["paul@exemple.fr"], NOW + 1).await;
+        let update = post_draft(PostKind::Update, "Réunion publique samedi à 10 h, salle des fêtes.");
+        let post = store
+            .create_post(&access, &new_post(p.id, &update), NOW + 10)
+            .await
+            .unwrap();
+        let camille_sig = signature_id(&store, &access, &p, "camille@exemple.fr").await;
+        let camille = supporter_id(&store, &access, "camille@exemple.fr").await;
+        assert_eq!(
+            store.post_recipient(&post, camille_sig).await.unwrap(),
+            Some(PostRecipient {
+                supporter_id: camille,
+                email: "camille@exemple.fr".into(),
+                first_name: "Marie".into(),
+                locale: "fr".into(),
+                ref_code: "ref-camille".into(),
+                deliverable: true,
+            })
+        );
+        let deliverable = |signature: i64| {
+            let store = Arc::clone(&store);
+            let post = post.clone();
+            async move {
+                store
+                    .post_recipient(&post, signature)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .deliverable
+            }
+        };
+        let ines_sig = signature_id(&store, &access, &p, "ines@exemple.fr").await;
+        assert!(!deliverable(ines_sig).await, "pending");
+        let nathan_sig = signature_id(&store, &access, &p, "nathan@exemple.fr").await;
+        assert!(!deliverable(nathan_sig).await, "never agreed");
+        let purpose = updates_purpose(p.id);
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, camille, &purpose, false), NOW + 20)
+                .await
+                .unwrap()
+        );
+        assert!(!deliverable(camille_sig).await, "withdrawn");
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, camille, &purpose, true), NOW + 21)
+                .await
+                .unwrap()
+        );
+        assert!(deliverable(camille_sig).await, "agreed again");
+        // A signature of another petition is not this post's recipient.
+        let other_access = store
+            .operator_access(&store.org_by_id(q.org_id).await.unwrap().unwrap().slug)
+            .await
+            .unwrap();
+        let paul_sig = signature_id(&store, &other_access, &q, "paul@exemple.fr").await;
+        assert_eq!(store.post_recipient(&post, paul_sig).await.unwrap(), None);
+        assert_eq!(store.post_recipient(&post, camille_sig + 1000).await.unwrap(), None);
+    }
+);
+
+conformance!(post_figures_count_deliveries_and_clicks, |store: DynStore| async move {
+    use petitions_support::*;
+    use posts_support::*;
+    use relais_core::post::{PostKind, post_topic};
+    let (access, p) = published(&store, "amis").await;
+    let (other_access, q) = published(&store, "autre").await;
+    let signers = [
+        "camille@exemple.fr",
+        "louis@exemple.fr",
+        "chloe@exemple.fr",
+        "hugo@exemple.fr",
+        "lea@exemple.fr",
+    ];
+    let reqs: Vec<_> = signers.iter().map(|a| request(&p, a, "75011", (true, false))).collect();
+    store.sign_batch(&reqs, NOW).await.unwrap();
+    confirm_all(&store, &p, &signers, NOW + 1).await;
+    store
+        .sign_batch(&[request(&q, "paul@exemple.fr", "69001", (true, false))], NOW)
+        .await
+        .unwrap();
+    let update = post_draft(PostKind::Update, "La pétition passe au conseil municipal mardi.");
+    let post = store
+        .create_post(&access, &new_post(p.id, &update), NOW + 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.fan_out(NOW + 11, 100).await.unwrap(),
+        Some(FanOut {
+            post_id: post.id,
+            enqueued: 5,
+            done: true
+        })
+    );
+    let prefix = format!("post:{}:", post.id);
+    let mine: Vec<_> = store
+        .claim(NOW + 12, 60, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.idempotency_key.starts_with(&prefix))
+        .collect();
+    assert_eq!(mine.len(), 5);
+    store.mark_sent(&[mine[0].id, mine[1].id], NOW + 13).await.unwrap();
+    store
+        .mark_failed(mine[2].id, "550 5.1.1 adresse inconnue", Retry::GiveUp, NOW + 13)
+        .await
+        .unwrap();
+    store
+        .mark_cancelled(&[mine[3].id], "consentement retiré")
+        .await
+        .unwrap();
+    store.mark_cancelled(&[], "rien").await.unwrap();
+    store
+        .mark_failed(mine[4].id, "421 réessayez plus tard", Retry::After(300), NOW + 13)
+        .await
+        .unwrap();
+    let cancelled = store.message_by_key(&mine[3].idempotency_key).await.unwrap().unwrap();
+    assert_eq!(
+        (cancelled.status, cancelled.last_error.as_deref()),
+        (OutboxStatus::Cancelled, Some("consentement retiré"))
+    );
+    let stats = stats_of(&store, &access, &p, post.id).await;
+    assert_eq!((stats.pending, stats.sent, stats.failed, stats.cancelled), (1, 2, 1, 1));
+    assert_eq!((stats.clicks, stats.clickers), (0, 0));
+    assert_eq!(stats.post, store.post(post.id).await.unwrap().unwrap());
+    // A withdrawn message never leaves, even once every lease has run out.
+    let later: Vec<_> = store
+        .claim(NOW + 10_000, 60, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.idempotency_key.starts_with(&prefix))
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(later, [mine[4].id], "only the retried one");
+    assert_eq!(stats_of(&store, &access, &p, post.id).await.pending, 1, "being retried");
+
+    // Two clicks by Camille, one by Louis.
+    let camille = supporter_id(&store, &access, "camille@exemple.fr").await;
+    let louis = supporter_id(&store, &access, "louis@exemple.fr").await;
+    let topic = post_topic(post.id);
+    let url = format!("https://relais.exemple.fr/p/{}", p.slug);
+    for (who, at) in [(camille, NOW + 20), (camille, NOW + 21), (louis, NOW + 22)] {
+        store.record_click(p.org_id, &topic, Some(who), &url, at).await.unwrap();
+    }
+    let stats = stats_of(&store, &access, &p, post.id).await;
+    assert_eq!((stats.clicks, stats.clickers), (3, 2));
+
+    // A second post: a click naming another association's supporter counts, as nobody's.
+    let second = store
+        .create_post(&access, &new_post(p.id, &update), NOW + 30)
+        .await
+        .unwrap();
+    let paul = supporter_id(&store, &other_access, "paul@exemple.fr").await;
+    store
+        .record_click(p.org_id, &post_topic(second.id), Some(paul), &url, NOW + 31)
+        .await
+        .unwrap();
+    let all = store.post_stats(&access, p.id).await.unwrap();
+    let got: Vec<_> = all
+        .iter()
+        .map(|s| (s.post.id, s.pending, s.sent, s.clicks, s.clickers))
+        .collect();
+    assert_eq!(got, [(second.id, 0, 0, 1, 0), (post.id, 1, 2, 3, 2)], "newest first");
+    assert!(store.post_stats(&other_access, p.id).await.unwrap().is_empty());
+});
+
+conformance!(
+    milestones_are_announced_once_and_at_most_daily,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use relais_core::petition::PetitionState;
+        use relais_core::post::PostKind;
+        let (org, owner) = new_org(&store, "amis", "chair@amis.org").await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        // No staff goal: the ladder sets the next aim.
+        let mut d = draft("Sauvons la piscine municipale");
+        d.goal = None;
+        let p = store
+            .create_petition(&access, &d, PetitionState::Published, Some(owner.id), NOW)
+            .await
+            .unwrap();
+        let addresses: Vec<String> = (0..1_000).map(|i| format!("signataire{i}@exemple.fr")).collect();
+        for chunk in addresses.chunks(250) {
+            let reqs: Vec<_> = chunk.iter().map(|a| request(&p, a, "75011", (false, false))).collect();
+            store.sign_batch(&reqs, NOW).await.unwrap();
+        }
+        let confirm = |range: std::ops::Range<usize>| {
+            let store = Arc::clone(&store);
+            let addresses = addresses.clone();
+            let petition_id = p.id;
+            async move {
+                for a in &addresses[range] {
+                    assert_eq!(
+                        store.confirm_signature(petition_id, &email(a), NOW + 1).await.unwrap(),
+                        Some(true)
+                    );
+                }
+            }
+        };
+        confirm(0..99).await;
+        assert!(store.announce_milestones(NOW + 100).await.unwrap().is_empty(), "99");
+        confirm(99..100).await;
+        // Several workers at once: one announces.
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.announce_milestones(NOW + 200).await.unwrap() })
+            })
+            .collect();
+        let mut announced = Vec::new();
+        for w in workers {
+            announced.extend(w.await.unwrap());
+        }
+        assert_eq!(announced.len(), 1, "{announced:?}");
+        let first = &announced[0];
+        assert_eq!(
+            (first.kind, first.milestone, first.next_milestone),
+            (PostKind::Milestone, Some(100), Some(500))
+        );
+        assert_eq!(
+            (first.org_id, first.petition_id, first.body.as_str(), first.created_at),
+            (org.id, p.id, "", NOW + 200)
+        );
+        assert!(
+            store.announce_milestones(NOW + 201).await.unwrap().is_empty(),
+            "announced already"
+        );
+        confirm(100..1_000).await;
+        assert_eq!(store.counts(p.id).await.unwrap().confirmed, 1_000);
+        assert!(
+            store.announce_milestones(NOW + 300).await.unwrap().is_empty(),
+            "one a day"
+        );
+        assert!(
+            store.announce_milestones(NOW + 200 + 86_399).await.unwrap().is_empty(),
+            "one a day, to the second"
+        );
+        let day_after = store.announce_milestones(NOW + 200 + 86_400).await.unwrap();
+        let got: Vec<_> = day_after
+            .iter()
+            .map(|x| (x.petition_id, x.milestone, x.next_milestone))
+            .collect();
+        assert_eq!(got, [(p.id, Some(1_000), Some(5_000))]);
+        assert!(store.announce_milestones(NOW + 3 * 86_400).await.unwrap().is_empty());
+        let posts: Vec<_> = store
+            .posts(p.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|x| x.milestone)
+            .collect();
+        assert_eq!(posts, [Some(1_000), Some(100)]);
+    }
+);
+
+conformance!(
+    consent_changes_are_recorded_once_for_the_associations_own_supporters,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::post::updates_purpose;
+        let (access, p) = published(&store, "amis").await;
+        let (other_access, q) = published(&store, "autre").await;
+        store
+            .sign_batch(
+                &[
+                    request(&p, "camille@exemple.fr", "75011", (true, true)),
+                    request(&p, "nathan@exemple.fr", "69001", (false, false)),
+                ],
+                NOW,
+            )
+            .await
+            .unwrap();
+        let camille = supporter_id(&store, &access, "camille@exemple.fr").await;
+        let nathan = supporter_id(&store, &access, "nathan@exemple.fr").await;
+        let purpose = updates_purpose(p.id);
+        let granted = |org_id: i64, supporter: i64, channel: &'static str, purpose: String| {
+            let store = Arc::clone(&store);
+            async move {
+                store
+                    .consent_granted(org_id, supporter, channel, &purpose)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(granted(p.org_id, camille, "email", purpose.clone()).await);
+        assert!(granted(p.org_id, camille, "email", "newsletter".into()).await);
+        assert_eq!(store.consents(&access, camille).await.unwrap().len(), 2);
+
+        // Unsubscribe, twice: one ledger entry.
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, camille, &purpose, false), NOW + 10)
+                .await
+                .unwrap()
+        );
+        assert!(!granted(p.org_id, camille, "email", purpose.clone()).await);
+        assert!(
+            granted(p.org_id, camille, "email", "newsletter".into()).await,
+            "only this petition's updates"
+        );
+        assert!(
+            !store
+                .record_consent(&consent_change(p.org_id, camille, &purpose, false), NOW + 11)
+                .await
+                .unwrap(),
+            "changes nothing"
+        );
+        let ledger = store.consents(&access, camille).await.unwrap();
+        assert_eq!(ledger.len(), 3);
+        let last = ledger.last().unwrap();
+        assert_eq!(
+            (
+                last.channel.as_str(),
+                last.purpose.as_str(),
+                last.granted,
+                last.wording.as_str(),
+                last.source.as_str(),
+                last.created_at
+            ),
+            (
+                "email",
+                purpose.as_str(),
+                false,
+                "Ne plus recevoir les nouvelles de cette pétition",
+                "List-Unsubscribe",
+                NOW + 10
+            )
+        );
+        // The undo button.
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, camille, &purpose, true), NOW + 12)
+                .await
+                .unwrap()
+        );
+        assert!(granted(p.org_id, camille, "email", purpose.clone()).await);
+        assert_eq!(store.consents(&access, camille).await.unwrap().len(), 4);
+
+        // No ledger entry is a no.
+        assert!(!granted(p.org_id, nathan, "email", purpose.clone()).await);
+        assert!(!granted(p.org_id, camille, "sms", purpose.clone()).await);
+        assert!(!granted(p.org_id, camille, "email", updates_purpose(q.id)).await);
+        assert!(
+            !granted(q.org_id, camille, "email", purpose.clone()).await,
+            "another association's word is not this one's"
+        );
+        // Nathan never ticked the box: saying yes from a link starts his ledger.
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, nathan, &purpose, true), NOW + 13)
+                .await
+                .unwrap()
+        );
+        assert!(granted(p.org_id, nathan, "email", purpose.clone()).await);
+
+        // A link naming another association cannot touch this one's supporters.
+        {
+            let r = store
+                .record_consent(&consent_change(q.org_id, camille, &purpose, true), NOW + 14)
+                .await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        {
+            let r = store
+                .record_consent(&consent_change(p.org_id, camille + 1000, &purpose, true), NOW + 14)
+                .await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        }
+        assert_eq!(store.consents(&access, camille).await.unwrap().len(), 4);
+        assert!(store.consents(&other_access, camille).await.unwrap().is_empty());
+        assert!(granted(p.org_id, camille, "email", purpose.clone()).await);
+    }
+);
+
+// A forged link naming another association's supporter is refused, whatever the
+// change asked for: the caller must tell it from a repeated click.
+conformance!(
+    a_withdrawal_naming_another_association_is_not_found,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::post::updates_purpose;
+        let (access, p) = published(&store, "amis").await;
+        let (_, q) = published(&store, "autre").await;
+        store
+            .sign_batch(&[request(&p, "camille@exemple.fr", "75011", (true, false))], NOW)
+            .await
+            .unwrap();
+        let camille = supporter_id(&store, &access, "camille@exemple.fr").await;
+        let purpose = updates_purpose(p.id);
+        // The contract: NotFound "when the person is not the association's", whatever the change.
+        let r = store
+            .record_consent(&consent_change(q.org_id, camille, &purpose, false), NOW + 10)
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        let r = store
+            .record_consent(&consent_change(p.org_id, camille + 1000, &purpose, false), NOW + 10)
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+        assert!(
+            store
+                .consent_granted(p.org_id, camille, "email", &purpose)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.consents(&access, camille).await.unwrap().len(), 1);
+    }
+);
+
+// Simultaneous clicks on one unsubscribe link (a mail client's one-click POST and
+// the person's own click) change the ledger once: the supporter's row is locked.
+conformance!(
+    unsubscribe_clicks_at_once_make_one_ledger_entry,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::post::updates_purpose;
+        let (access, p) = published(&store, "amis").await;
+        store
+            .sign_batch(&[request(&p, "camille@exemple.fr", "75011", (true, false))], NOW)
+            .await
+            .unwrap();
+        let camille = supporter_id(&store, &access, "camille@exemple.fr").await;
+        let org_id = p.org_id;
+        // Unsubscribe, undo, unsubscribe, undo: ten clicks at once each time.
+        for (round, granted) in [false, true, false, true].into_iter().enumerate() {
+            let tasks: Vec<_> = (0..10)
+                .map(|_| {
+                    let store = Arc::clone(&store);
+                    let purpose = updates_purpose(p.id);
+                    tokio::spawn(async move {
+                        store
+                            .record_consent(&consent_change(org_id, camille, &purpose, granted), NOW + 10)
+                            .await
+                            .unwrap()
+                    })
+                })
+                .collect();
+            let mut changed = 0;
+            for t in tasks {
+                changed += usize::from(t.await.unwrap());
+            }
+            assert_eq!(changed, 1, "round {round}");
+            assert_eq!(
+                store.consents(&access, camille).await.unwrap().len(),
+                round + 2,
+                "one ledger entry per change"
+            );
+        }
+    }
+);

@@ -405,7 +405,7 @@ posts-col-sent = Sent
 posts-col-failed = Failed
 posts-col-cancelled = Cancelled
 posts-col-clicks = Clicks
-posts-clickers = { $count } people
+posts-clickers = distinct people: { $count }
 posts-sending = sending
 posts-new-update = Post news
 posts-field-body = Text
@@ -426,3 +426,30 @@ err-document-size = The document is larger than 10 MB.
 err-document-type = The document must be a PDF.
 err-victory-twice = Victory was already declared for this petition.
 err-post-state = This petition is not published: nobody has signed it yet.
+
+## Embeddable widget
+widget-done-pending = Thank you! For your signature to count, confirm it with the link we just e-mailed you.
+widget-read-more = Read the whole petition
+widget-embed-title = Embed the petition in your website
+widget-embed-intro = Copy one of these snippets into a page of your website: it shows the count and the signing form. Signatures made there are recorded with the source “widget” and your site's name.
+widget-embed-script = With a script (height fits automatically)
+widget-embed-iframe = Without a script (iframe)
+
+## Sources of signatures
+sources-title = Where signatures come from
+sources-intro = Where signatures come from: the channel of the link followed (Facebook, WhatsApp, e-mail…), and how many each signer brought with their share links. A channel's viral coefficient is the number of signatures it brought, per signer.
+sources-total = { $count } valid signatures
+sources-overall = viral coefficient: { $k }
+sources-over-time = Signatures per channel over time
+sources-coefficient = Viral coefficient per channel (signatures brought per signer)
+sources-recruiters = The people who brought the most signatures
+sources-by-channel = Signatures per channel
+sources-signatures = Signatures
+sources-col-channel = Channel
+sources-col-brought = Brought by a signer
+sources-col-coefficient = Viral coefficient
+sources-col-recruiter = Signer
+sources-direct = Direct
+sources-widget = Widget (association's website)
+sources-link = Copied link
+sources-other = Other

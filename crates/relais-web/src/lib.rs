@@ -14,6 +14,7 @@ mod render;
 mod routes;
 mod security;
 mod session;
+mod share_image;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +70,8 @@ pub struct AppState {
     pages: routes::petition::PageCache,
     /// Public petitions and their association, reused for a second.
     petitions: routes::petition::PetitionCache,
+    /// Share images (PNG), re-rendered at most once a minute per petition and language.
+    share_images: routes::share::ShareImageCache,
 }
 
 /// Shared handle on the state.
@@ -94,6 +97,7 @@ impl AppState {
             figures: routes::petition::FiguresCache::default(),
             pages: routes::petition::PageCache::default(),
             petitions: routes::petition::PetitionCache::default(),
+            share_images: routes::share::ShareImageCache::default(),
         })
     }
 

@@ -47,21 +47,35 @@ fn same_site(headers: &HeaderMap) -> bool {
     })
 }
 
-/// Headers on every response: no third-party anything, no framing, no sniffing,
-/// and no referrer leaving the site (links carry tokens).
+/// Marks a response any site may frame (the embeddable widget).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Embeddable;
+
+/// Headers on every response: no third-party anything, no framing (but for the
+/// widget), no sniffing, and no referrer leaving the site (links carry tokens).
 pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    let embeddable = response.extensions().get::<Embeddable>().is_some();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
+        if embeddable {
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 frame-ancestors *; base-uri 'none'; form-action 'self'",
+            )
+        } else {
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            )
+        },
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !embeddable {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     response
 }
 

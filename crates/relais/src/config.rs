@@ -54,6 +54,10 @@ pub struct Settings {
     /// Days a petition signature may stay unconfirmed before it is deleted.
     #[arg(long, env = "RELAIS_SIGNATURE_EXPIRY_DAYS", default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=365), global = true)]
     pub signature_expiry_days: i64,
+    /// Bulk e-mails (posts to a petition's signers) sent per second at most, by each
+    /// worker; 0 for no limit. Messages people wait for (confirmations) always go first.
+    #[arg(long, env = "RELAIS_BULK_PER_SECOND", default_value_t = relais_messaging::DEFAULT_BULK_PER_SECOND, global = true)]
+    pub bulk_per_second: u32,
     /// Log filter, e.g. `info` or `relais=debug,info`.
     #[arg(long, env = "RELAIS_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -152,6 +156,7 @@ pub fn unknown_env_settings() -> Vec<String> {
         "RELAIS_LOG",
         "RELAIS_LOG_FORMAT",
         "RELAIS_SIGNATURE_EXPIRY_DAYS",
+        "RELAIS_BULK_PER_SECOND",
     ];
     std::env::vars()
         .map(|(k, _)| k)

@@ -86,6 +86,7 @@ pub fn worker_for(settings: &Settings, store: &DynStore) -> Result<Worker, RunEr
     let renderer = relais_web::renderer(store.clone(), LinkSigner::new(secret), web_config(settings));
     Ok(Worker::new(store.clone(), deliverer)
         .expire_signatures_after(settings.signature_expiry_days)
+        .bulk_per_second(settings.bulk_per_second)
         .with_renderer(renderer))
 }
 

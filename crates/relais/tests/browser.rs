@@ -277,3 +277,251 @@ async fn the_live_count_moves_while_signatures_arrive() {
     b.close().await.unwrap();
     app.stop().await;
 }
+
+/// Serves one HTML page on a loopback port: the association's own website, on
+/// another origin than Relais.
+async fn host_site(html: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = socket.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_signs_from_a_page_on_another_origin() {
+    use relais_core::petition::{PetitionInput, PetitionState};
+    let Some((_driver, b)) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let draft = PetitionInput {
+        title: "Un puits pour Kpalimé".into(),
+        body: "Le puits est à sec.".into(),
+        target_name: "Mme la Maire".into(),
+        ..Default::default()
+    }
+    .parse(jiff::civil::date(2026, 1, 1))
+    .unwrap();
+    let p = app
+        .store
+        .create_petition(&access, &draft, PetitionState::Published, None, 0)
+        .await
+        .unwrap();
+    // The association's site pastes the script snippet; `localhost` is another
+    // site than `127.0.0.1`, so the iframe is a third-party frame.
+    let page = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Les Amis du Puits</title></head>\
+         <body><h1>Notre campagne</h1><p>Signez ici :</p>\
+         <script src=\"{}\" data-relais-petition=\"{}\" async></script></body></html>",
+        app.url("/widget.js"),
+        p.slug
+    );
+    let port = host_site(page).await;
+    b.goto(&format!("http://localhost:{port}/")).await.unwrap();
+    let frame = b.wait().for_element(Locator::Css("iframe")).await.unwrap();
+    assert!(
+        frame
+            .attr("src")
+            .await
+            .unwrap()
+            .unwrap()
+            .ends_with("/widget?site=localhost")
+    );
+    // The snippet fits the iframe to its content (no inner scrollbar, no runaway growth).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let height: f64 = b
+            .execute(
+                "return document.querySelector('iframe').getBoundingClientRect().height",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        if height != 640.0 {
+            assert!((400.0..1600.0).contains(&height), "iframe height {height}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the iframe never got its content's height"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&b, "widget-form-on-another-site").await;
+    b.enter_frame(0).await.unwrap();
+    wait_for(&b, "Un puits pour Kpalimé").await;
+    for (id, value) in [
+        ("first_name", "Awa"),
+        ("last_name", "Mensah"),
+        ("email", "awa@example.org"),
+        ("postcode", "75011"),
+    ] {
+        b.find(Locator::Id(id)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    b.find(Locator::Id("consent_updates"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Css(".sign-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "confirmez-la avec le lien").await;
+    // Nothing was stored in the browser for the host page or the widget.
+    assert!(b.get_all_cookies().await.unwrap().is_empty());
+    b.enter_parent_frame().await.unwrap();
+    b.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    screenshot(&b, "widget-signed-on-another-site").await;
+
+    let rows = app.store.signatures_page(&access, p.id, 0, 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].source_channel.as_str(), rows[0].referrer_site.as_str()),
+        ("widget", "localhost")
+    );
+    assert!(rows[0].consent_updates);
+    // The same confirmation as on the petition page.
+    let mail = app.last_email_to("awa@example.org").await;
+    assert!(mail.subject.contains("Un puits pour Kpalimé"), "{}", mail.subject);
+    b.close().await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_sources_and_unsubscribing_read_well_in_a_browser() {
+    use relais_core::petition::{PetitionInput, PetitionState};
+    use relais_core::post::{PostInput, PostKind};
+    let Some((_driver, b)) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let draft = PetitionInput {
+        title: "Un puits pour Kpalimé".into(),
+        body: "Le puits du quartier est à sec depuis mars.".into(),
+        target_name: "Mme la Maire".into(),
+        ..Default::default()
+    }
+    .parse(jiff::civil::date(2026, 1, 1))
+    .unwrap();
+    let p = app
+        .store
+        .create_petition(&access, &draft, PetitionState::Published, None, 0)
+        .await
+        .unwrap();
+    // A sharer, then friends through their links.
+    let sign = |email: String, referer: Option<String>| {
+        let app = &app;
+        let slug = p.slug.clone();
+        async move {
+            let mut req = client().post(app.url(&format!("/p/{slug}/sign"))).form(&[
+                ("first_name", "Awa"),
+                ("last_name", "Mensah"),
+                ("email", email.as_str()),
+                ("postcode", "75011"),
+                ("country", "FR"),
+                ("consent_updates", "on"),
+            ]);
+            if let Some(r) = referer {
+                req = req.header("referer", r);
+            }
+            let r = req.send().await.unwrap();
+            let email = relais_core::Email::parse(&email).unwrap();
+            app.store.confirm_signature(p.id, &email, 1).await.unwrap();
+            location(&r)
+        }
+    };
+    let thanks = sign("awa@example.org".into(), None).await;
+    let code = thanks.split("&r=").nth(1).unwrap().to_owned();
+    for (i, channel) in ["whatsapp", "whatsapp", "facebook", "email"].iter().enumerate() {
+        let referer = app.url(&format!("/p/{}?ref={code}&utm_source={channel}", p.slug));
+        sign(format!("ami{i}@example.org"), Some(referer)).await;
+    }
+    let update = PostInput {
+        body: "Nous avons été reçus à la mairie mardi. **Merci** à toutes et tous !".into(),
+        ..Default::default()
+    }
+    .parse(PostKind::Update, jiff::civil::date(2026, 11, 27))
+    .unwrap();
+    app.store
+        .create_post(
+            &access,
+            &relais_store::NewPost {
+                petition_id: p.id,
+                draft: &update,
+                image_path: None,
+                document: None,
+                created_by: None,
+            },
+            jiff::Timestamp::now().as_second(),
+        )
+        .await
+        .unwrap();
+    app.drain().await;
+
+    b.goto(&app.url(&format!("/p/{}", p.slug))).await.unwrap();
+    wait_for(&b, "Nous avons été reçus à la mairie").await;
+    screenshot(&b, "petition-with-news").await;
+
+    // Staff work at a desk.
+    b.set_window_size(1280, 1500).await.unwrap();
+    b.goto(&link).await.unwrap();
+    b.goto(&app.url(&format!("/admin/petitions/{}/posts", p.id)))
+        .await
+        .unwrap();
+    let html = wait_for(&b, "Ce que sont devenus les messages").await;
+    assert!(html.contains("Donner des nouvelles"));
+    screenshot(&b, "admin-posts").await;
+    b.goto(&app.url(&format!("/admin/petitions/{}/sources", p.id)))
+        .await
+        .unwrap();
+    let html = wait_for(&b, "Provenance des signatures").await;
+    assert_eq!(html.matches("<svg").count(), 3);
+    screenshot(&b, "admin-sources").await;
+    b.set_window_size(390, 844).await.unwrap();
+
+    // The e-mail as a mail client shows it, then its unsubscribe page.
+    let mail = app.last_email_to("awa@example.org").await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("email-update.html");
+    std::fs::write(&file, &mail.html).unwrap();
+    b.goto(&format!("file://{}", file.display())).await.unwrap();
+    screenshot(&b, "email-update").await;
+    let unsubscribe = link_in(&mail, &app.url("/u/"));
+    b.goto(&unsubscribe).await.unwrap();
+    wait_for(&b, "Me désabonner").await;
+    screenshot(&b, "unsubscribe").await;
+    b.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "vous ne recevrez plus ces messages").await;
+    screenshot(&b, "unsubscribed").await;
+    b.close().await.unwrap();
+    app.stop().await;
+}

@@ -601,6 +601,30 @@ async fn every_signer_gets_share_links_that_credit_them_and_name_the_channel() {
         "{}",
         rows[3]
     );
+    // Staff see where signatures came from: charts drawn on the server, tables beside.
+    let sources = app.get(&format!("/admin/petitions/{}/sources", p.id)).await;
+    assert_eq!(sources.status(), StatusCode::OK);
+    let html = sources.text().await.unwrap();
+    assert_eq!(html.matches("<svg").count(), 3, "over time, per channel, recruiters");
+    assert!(
+        html.contains("coefficient viral : 0,33"),
+        "one signature brought by three signers"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">WhatsApp</th><td>1</td><td>1</td><td>0,33</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<th scope=\"row\">Accès direct</th><td>2</td><td>0</td><td>0,00</td>"));
+    assert!(
+        html.contains("<th scope=\"row\">Marie C.</th><td>1</td>"),
+        "the sharer, first name and initial"
+    );
+    let s = app
+        .store
+        .sources(&app.store.operator_access("amis").await.unwrap(), p.id)
+        .await
+        .unwrap();
+    assert_eq!((s.signatures, s.bucket_secs), (3, 3_600));
     app.stop().await;
 }
 
@@ -670,5 +694,41 @@ async fn staff_invalidate_a_domain_over_a_time_window_with_a_reason() {
         format!("/admin/petitions/{}/abuse?done=invalidated&count=2", p.id)
     );
     assert_eq!(app.store.counts(p.id).await.unwrap().pending, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn link_previews_get_a_share_image_with_the_live_count() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let html = client()
+        .get(app.url(&format!("/p/{slug}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let image_url = app.url(&format!("/p/{slug}/share.png?l=fr"));
+    assert!(
+        html.contains(&format!("<meta property=\"og:image\" content=\"{image_url}\">")),
+        "{html}"
+    );
+    assert!(html.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
+    let r = client().get(&image_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["cache-control"], "public, max-age=60");
+    let png = r.bytes().await.unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (1200, 630));
+    // Kept for a look: `target/share-image-test.png`.
+    let _ = std::fs::write(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/share-image-test.png"),
+        &png,
+    );
+    // Unknown petitions have no image.
+    let r = client().get(app.url("/p/nope/share.png")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }

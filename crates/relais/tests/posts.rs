@@ -175,7 +175,10 @@ async fn an_update_reaches_confirmed_signers_who_agreed_and_nobody_else(app: &Te
         "consenting, confirmed signers only"
     );
     let fr = sent.iter().find(|e| e.to == "yes@example.org").unwrap();
-    assert_eq!(fr.subject, "Des nouvelles de la pétition « Un puits pour Kpalimé »");
+    assert_eq!(
+        fr.subject,
+        "Des nouvelles de la pétition «\u{a0}Un puits pour Kpalimé\u{a0}»"
+    );
     assert!(fr.text.starts_with("Bonjour Awa,"), "{}", fr.text);
     assert!(fr.text.contains("Nous avons rencontré la mairie mardi."));
     assert!(fr.from.contains("Les Amis du Puits"));
@@ -232,7 +235,7 @@ async fn an_update_reaches_confirmed_signers_who_agreed_and_nobody_else(app: &Te
         .await
         .unwrap();
     assert!(
-        admin.contains("Nouvelles de la mobilisation") && admin.contains("1 personnes"),
+        admin.contains("Nouvelles de la mobilisation") && admin.contains("personnes distinctes : 1"),
         "{admin}"
     );
 }
@@ -384,7 +387,7 @@ async fn the_response_and_the_victory_are_told_once(app: &TestApp) {
     let mail = app.last_email_to("awa@example.org").await;
     assert_eq!(
         mail.subject,
-        "Mme la Maire a répondu à la pétition « Un puits pour Kpalimé »"
+        "Mme la Maire a répondu à la pétition «\u{a0}Un puits pour Kpalimé\u{a0}»"
     );
     assert!(
         mail.text.contains("2026-11-20") && mail.text.contains("réponse de la maire.pdf"),
@@ -427,7 +430,7 @@ async fn the_response_and_the_victory_are_told_once(app: &TestApp) {
         "victory"
     );
     let mail = app.last_email_to("awa@example.org").await;
-    assert_eq!(mail.subject, "Victoire : « Un puits pour Kpalimé »");
+    assert_eq!(mail.subject, "Victoire : «\u{a0}Un puits pour Kpalimé\u{a0}»");
     assert!(mail.text.contains("Le forage commence en mars."));
     let r = post_news(app, p.id, "victory", &[("body", "Encore ?")], None).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::{AppError, Shared};
 
 /// Bumped when static files change, so browsers fetch the new ones.
-pub(crate) const VERSION: &str = "1";
+pub(crate) const VERSION: &str = "2";
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
@@ -44,6 +44,7 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Result<Response, Ap
             SHARE_JS,
             "public, max-age=86400",
         )),
+        "widget-frame.js" => Ok(crate::routes::widget::frame_script()),
         _ => Err(AppError::NotFound),
     }
 }

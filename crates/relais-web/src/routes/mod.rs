@@ -14,8 +14,10 @@ pub(crate) mod settings;
 pub(crate) mod share;
 pub(crate) mod sign;
 pub(crate) mod signatures_admin;
+pub(crate) mod sources_admin;
 pub(crate) mod staff;
 pub(crate) mod unsubscribe;
+pub(crate) mod widget;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -83,6 +85,7 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route("/admin/petitions/{id}/invalidate", post(signatures_admin::invalidate))
         .route("/admin/petitions/{id}/posts", get(posts_admin::show))
+        .route("/admin/petitions/{id}/sources", get(sources_admin::show))
         .route(
             "/admin/petitions/{id}/posts/{kind}",
             post(posts_admin::create).layer(DefaultBodyLimit::max(
@@ -108,6 +111,9 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/o/{slug}/propose/thanks", get(proposals::thanks))
         .route("/p/{slug}", get(petition::show))
         .route("/p/{slug}/sign", post(sign::sign))
+        .route("/p/{slug}/share.png", get(share::image))
+        .route("/p/{slug}/widget", get(widget::page))
+        .route("/widget.js", get(widget::script))
         .route("/p/{slug}/thanks", get(sign::thanks))
         .route("/p/{slug}/confirm", get(sign::confirm))
         .route("/p/{slug}/resend", post(sign::resend))

@@ -113,6 +113,8 @@ pub(crate) struct PetitionTemplate {
     pub image_base: String,
     /// What organisers posted since, newest first.
     pub posts: Vec<PostView>,
+    /// The widget's host site; `None` on the petition's own page.
+    pub embed: Option<String>,
 }
 
 /// A post as the public page shows it.
@@ -276,6 +278,7 @@ pub(crate) async fn petition_page(
         url,
         image_base,
         posts,
+        embed: None,
         c,
         p: petition,
         org,

@@ -60,6 +60,8 @@ struct FormTemplate {
     /// `None` while creating.
     petition: Option<Petition>,
     base: String,
+    /// This installation's origin, for the embed snippets.
+    origin: String,
 }
 
 impl FormTemplate {
@@ -119,6 +121,7 @@ async fn form_page(
         input,
         petition,
         base: state.config.link("/p/"),
+        origin: state.config.link(""),
         c,
     })
 }

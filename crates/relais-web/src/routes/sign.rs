@@ -54,6 +54,11 @@ pub(crate) struct SignForm {
     pub referral: String,
     /// Channel of that link (`facebook`, `whatsapp`…, or `utm_source`).
     pub source: String,
+    /// The site hosting the widget the signer used.
+    pub site: String,
+    /// Sent from the widget: answer with the widget's pages.
+    #[serde(deserialize_with = "bool_like")]
+    pub widget: bool,
 }
 
 /// Whether the caller wants JSON back (a script or the widget).
@@ -119,13 +124,18 @@ pub(crate) async fn sign(
     }
     state.limits.signing(ip)?;
     let locale = lang.or(org.locale());
-    let thanks = format!("/p/{}/thanks", petition.slug);
+    let site = crate::routes::widget::site(&form.site);
+    let thanks = if form.widget {
+        format!("/p/{}/widget?site={site}&s=", petition.slug)
+    } else {
+        format!("/p/{}/thanks?s=", petition.slug)
+    };
     if !form.website.is_empty() {
         // A bot: answer as if it worked, store nothing, send nothing.
         return Ok(if json {
             (StatusCode::CREATED, Json(serde_json::json!({"status": "pending"}))).into_response()
         } else {
-            Redirect::to(&format!("{thanks}?s=pending")).into_response()
+            Redirect::to(&format!("{thanks}pending")).into_response()
         });
     }
     let input = SignatureInput {
@@ -154,6 +164,10 @@ pub(crate) async fn sign(
                     Json(serde_json::json!({"status": "invalid", "errors": list})),
                 )
                     .into_response());
+            }
+            if form.widget {
+                let page = crate::routes::widget::widget_page(&state, petition, org, lang, site, (errors, form), None);
+                return Ok(crate::routes::widget::embeddable(refused(&page.await)?));
             }
             return refused(&petition_page(&state, petition, org, lang, errors, form).await?);
         }
@@ -184,7 +198,12 @@ pub(crate) async fn sign(
         draft,
         ref_code: relais_store::random_token()[..10].to_owned(),
         source_channel: crate::routes::share::channel(if form.source.is_empty() { &link.1 } else { &form.source }),
-        referrer_site,
+        // The widget's iframe is served by Relais: the host site comes with the form.
+        referrer_site: if form.widget && !site.is_empty() {
+            site
+        } else {
+            referrer_site
+        },
         referred_by_code: crate::routes::share::referral(if form.referral.is_empty() {
             &link.0
         } else {
@@ -201,13 +220,13 @@ pub(crate) async fn sign(
         (SignOutcome::AlreadySigned { confirmed, .. }, true) => {
             Json(serde_json::json!({"status": "already_signed", "confirmed": confirmed})).into_response()
         }
-        (SignOutcome::Pending, false) => Redirect::to(&format!("{thanks}?s=pending&r={ref_code}")).into_response(),
+        (SignOutcome::Pending, false) => Redirect::to(&format!("{thanks}pending&r={ref_code}")).into_response(),
         (SignOutcome::AlreadySigned { confirmed, ref_code }, false) => {
             let token = state
                 .signer
                 .sign("resend", &format!("{}:{email}", petition.id), crate::now() + 3600);
             let s = if confirmed { "confirmed" } else { "already" };
-            Redirect::to(&format!("{thanks}?s={s}&t={token}&r={ref_code}")).into_response()
+            Redirect::to(&format!("{thanks}{s}&t={token}&r={ref_code}")).into_response()
         }
     })
 }

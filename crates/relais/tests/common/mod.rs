@@ -45,6 +45,7 @@ pub fn settings_for(data: PathBuf, db_url: &str, port: u16) -> Settings {
         sms_url: None,
         email_from: None,
         signature_expiry_days: 14,
+        bulk_per_second: relais_messaging::DEFAULT_BULK_PER_SECOND,
         log: "warn".into(),
         log_format: "text".into(),
     }
