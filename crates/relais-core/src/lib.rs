@@ -2,6 +2,7 @@
 //! parsing, validation, signing and scheduling are pure functions so they can be
 //! unit-tested exhaustively and reused by the web layer, the CLI and the worker.
 
+pub mod amount_words;
 pub mod backoff;
 pub mod chart;
 pub mod color;
@@ -10,6 +11,7 @@ pub mod email;
 pub mod legal;
 pub mod locale;
 pub mod markdown;
+pub mod money;
 pub mod password;
 pub mod petition;
 pub mod phone;

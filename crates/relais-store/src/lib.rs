@@ -10,6 +10,8 @@ mod migrate;
 pub mod model;
 mod orgs;
 mod outbox;
+mod people;
+pub mod people_model;
 pub mod petition_model;
 mod petitions;
 pub mod post_model;
@@ -34,6 +36,7 @@ use relais_core::{Email, Role};
 pub use access::OrgAccess;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use people_model::{PersonRow, PersonSignature, TimelineEntry};
 pub use petition_model::{
     Breakdown, Burst, BurstKind, Consent, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
     SignatureRecord, Sources, Supporter, confirmation_key,
@@ -314,9 +317,45 @@ pub trait PostStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// People: the list staff search, a person's timeline, privacy rights.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    /// The association's people matching `query` (prefix of address or name, or a
+    /// postcode; empty: everyone), by id after `after_id` (keyset paging).
+    async fn search_people(
+        &self,
+        access: &OrgAccess,
+        query: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<PersonRow>>;
+    /// One person of the association.
+    async fn person(&self, access: &OrgAccess, id: i64) -> StoreResult<Supporter>;
+    /// The person's signatures, for their export.
+    async fn signatures_of(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<PersonSignature>>;
+    /// What the person did and received, newest first.
+    async fn timeline(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<TimelineEntry>>;
+    /// Erases the person: personal data gone (names, address, consents, message
+    /// addresses), counts kept (signatures stay, anonymous), an audit entry left.
+    async fn erase_person(&self, access: &OrgAccess, id: i64, by_user: Option<i64>, now: i64) -> StoreResult<()>;
+    /// Records what staff did to personal data (an export, for instance).
+    async fn audit(
+        &self,
+        access: &OrgAccess,
+        user_id: Option<i64>,
+        action: &str,
+        subject: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The latest audit entries: `(time, user, action, subject)`.
+    async fn audit_log(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<(i64, Option<i64>, String, String)>>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
-pub trait Store: OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore {
+pub trait Store:
+    OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore + PeopleStore
+{
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it
     /// every second so the signature writer never pays for a checkpoint.

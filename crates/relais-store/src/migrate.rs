@@ -15,6 +15,7 @@ pub(crate) const SQLITE: Migrations = &[
         include_str!("../migrations/sqlite/0002_petitions.sql"),
     ),
     ("0003_posts", include_str!("../migrations/sqlite/0003_posts.sql")),
+    ("0004_people", include_str!("../migrations/sqlite/0004_people.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -27,6 +28,7 @@ pub(crate) const POSTGRES: Migrations = &[
         include_str!("../migrations/postgres/0002_petitions.sql"),
     ),
     ("0003_posts", include_str!("../migrations/postgres/0003_posts.sql")),
+    ("0004_people", include_str!("../migrations/postgres/0004_people.sql")),
 ];
 
 pub(crate) const CREATE_TABLE: &str =

@@ -86,6 +86,7 @@ crate::orgs::impl_org_store!(PgStore, sqlx::PgConnection);
 crate::staff::impl_staff_store!(PgStore, sqlx::PgConnection);
 crate::petitions::impl_petition_store!(PgStore, sqlx::PgConnection);
 crate::supporters::impl_supporter_store!(PgStore);
+crate::people::impl_people_store!(PgStore);
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");

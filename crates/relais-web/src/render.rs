@@ -45,6 +45,8 @@ pub(crate) struct Nav {
     pub active: &'static str,
     pub can_settings: bool,
     pub can_staff: bool,
+    /// Personal data (the people list) is for editors and above.
+    pub can_people: bool,
     pub orgs: Vec<OrgChoice>,
 }
 
@@ -56,6 +58,7 @@ impl Nav {
             active,
             can_settings: staff.can(Permission::ManageSettings),
             can_staff: staff.can(Permission::View),
+            can_people: staff.can(Permission::EditContent),
             orgs: staff
                 .memberships
                 .iter()

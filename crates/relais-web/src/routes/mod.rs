@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod assets;
 pub(crate) mod auth;
+pub(crate) mod people;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
 pub(crate) mod posts_admin;
@@ -92,6 +93,10 @@ pub(crate) fn router(state: Shared) -> Router {
                 crate::images::MAX_PHOTO_BYTES.max(posts_admin::MAX_DOCUMENT_BYTES) + 256 * 1024,
             )),
         )
+        .route("/admin/people", get(people::list))
+        .route("/admin/people/{id}", get(people::show))
+        .route("/admin/people/{id}/export.json", get(people::export))
+        .route("/admin/people/{id}/erase", post(people::erase))
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
         .layer(SetResponseHeaderLayer::overriding(

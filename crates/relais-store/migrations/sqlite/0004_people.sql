@@ -1,0 +1,17 @@
+-- Finding people, and what staff did to their data.
+CREATE INDEX supporters_last_name ON supporters(org_id, last_name);
+CREATE INDEX supporters_first_name ON supporters(org_id, first_name);
+CREATE INDEX supporters_postcode ON supporters(org_id, postcode);
+CREATE INDEX signatures_supporter ON signatures(supporter_id);
+CREATE INDEX message_clicks_supporter ON message_clicks(supporter_id);
+
+-- Who did what to personal data (erasure, export): kept when the person is gone.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    user_id BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX audit_log_org ON audit_log(org_id, id);

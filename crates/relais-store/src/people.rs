@@ -1,0 +1,280 @@
+//! [`crate::PeopleStore`] for both backends (see `orgs.rs` for why a macro): the
+//! people list, a person's timeline, and erasure.
+
+macro_rules! impl_people_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::PeopleStore for $store {
+            async fn search_people(
+                &self,
+                access: &$crate::OrgAccess,
+                query: &str,
+                after_id: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::PersonRow>> {
+                let q = query.trim().to_lowercase();
+                const COLUMNS: &str = "id, email, first_name, last_name, postcode, created_at";
+                let rows = if q.is_empty() {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM supporters WHERE org_id = $1 AND id > $2 AND email NOT LIKE 'erased-%' \
+                         ORDER BY id LIMIT $3"
+                    );
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(access.org_id())
+                        .bind(after_id)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                } else {
+                    // Prefixes of the address and of each name, and the exact postcode:
+                    // each a range of an index, so a million people answer at once.
+                    // Names are stored as typed; the search tries the typed case and
+                    // the capitalised one.
+                    let upper = {
+                        let mut c = q.chars();
+                        c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                    };
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM supporters WHERE org_id = $1 AND id > $2 AND (\
+                         (email >= $3 AND email < $4) OR (last_name >= $5 AND last_name < $6) \
+                         OR (first_name >= $5 AND first_name < $6) OR (last_name >= $3 AND last_name < $4) \
+                         OR (first_name >= $3 AND first_name < $4) OR postcode = $3) \
+                         ORDER BY id LIMIT $7"
+                    );
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(access.org_id())
+                        .bind(after_id)
+                        .bind(&q)
+                        .bind(format!("{q}\u{10ffff}"))
+                        .bind(&upper)
+                        .bind(format!("{upper}\u{10ffff}"))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                };
+                Ok(rows)
+            }
+
+            async fn person(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+            ) -> $crate::StoreResult<$crate::Supporter> {
+                sqlx::query_as(
+                    "SELECT id, email, first_name, last_name, postcode, country, locale, created_at FROM supporters \
+                     WHERE org_id = $1 AND id = $2",
+                )
+                .bind(access.org_id())
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or($crate::StoreError::NotFound)
+            }
+
+            async fn signatures_of(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+            ) -> $crate::StoreResult<Vec<$crate::PersonSignature>> {
+                Ok(sqlx::query_as(
+                    "SELECT p.title AS petition, s.status, s.comment, s.postcode, s.country, s.consent_updates, \
+                     s.consent_newsletter, s.show_name, s.source_channel, s.referrer_site, s.created_at, s.confirmed_at \
+                     FROM signatures s JOIN petitions p ON p.id = s.petition_id \
+                     WHERE s.supporter_id = $1 AND s.org_id = $2 ORDER BY s.id",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn timeline(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+            ) -> $crate::StoreResult<Vec<$crate::TimelineEntry>> {
+                let person = self.person(access, id).await?;
+                let mut entries: Vec<$crate::TimelineEntry> = Vec::new();
+                let signatures: Vec<(i64, Option<i64>, String, String)> = sqlx::query_as(
+                    "SELECT s.created_at, s.confirmed_at, p.title, s.status FROM signatures s \
+                     JOIN petitions p ON p.id = s.petition_id WHERE s.supporter_id = $1 AND s.org_id = $2",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?;
+                for (at, confirmed, title, status) in signatures {
+                    if let Some(confirmed) = confirmed {
+                        entries.push($crate::TimelineEntry {
+                            at: confirmed,
+                            kind: "confirmed".into(),
+                            subject: title.clone(),
+                            detail: String::new(),
+                        });
+                    }
+                    entries.push($crate::TimelineEntry { at, kind: "signed".into(), subject: title, detail: status });
+                }
+                let consents: Vec<(i64, String, String, bool, String, String)> = sqlx::query_as(
+                    "SELECT created_at, channel, purpose, granted, wording, source FROM consents \
+                     WHERE supporter_id = $1 AND org_id = $2",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?;
+                for (at, channel, purpose, granted, wording, source) in consents {
+                    entries.push($crate::TimelineEntry {
+                        at,
+                        kind: if granted { "consent_given" } else { "consent_withdrawn" }.into(),
+                        subject: format!("{channel} · {purpose}"),
+                        detail: format!("{wording} ({source})"),
+                    });
+                }
+                // The latest messages only: a person's page is not an archive.
+                let messages: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT created_at, status, payload, topic FROM outbox WHERE recipient = $1 AND org_id = $2 \
+                     ORDER BY id DESC LIMIT 100",
+                )
+                .bind(&person.email)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?;
+                for (at, status, payload, topic) in messages {
+                    let subject = serde_json::from_str::<$crate::Payload>(&payload)
+                        .ok()
+                        .map(|p| p.subject)
+                        .filter(|s| !s.is_empty())
+                        .or(topic)
+                        .unwrap_or_default();
+                    entries.push($crate::TimelineEntry { at, kind: "message".into(), subject, detail: status });
+                }
+                let clicks: Vec<(i64, String, String)> = sqlx::query_as(
+                    "SELECT created_at, topic, url FROM message_clicks WHERE supporter_id = $1 AND org_id = $2",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?;
+                for (at, topic, url) in clicks {
+                    entries.push($crate::TimelineEntry { at, kind: "click".into(), subject: url, detail: topic });
+                }
+                entries.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.kind.cmp(&b.kind)));
+                Ok(entries)
+            }
+
+            async fn erase_person(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                by_user: Option<i64>,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let email: Option<String> =
+                    sqlx::query_scalar("SELECT email FROM supporters WHERE org_id = $1 AND id = $2")
+                        .bind(access.org_id())
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let email = email.ok_or($crate::StoreError::NotFound)?;
+                // Messages not sent yet never leave; sent ones lose their address.
+                sqlx::query(
+                    "UPDATE outbox SET status = 'cancelled', last_error = 'person erased' \
+                     WHERE recipient = $1 AND org_id = $2 AND status IN ('pending', 'sending')",
+                )
+                .bind(&email)
+                .bind(access.org_id())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE outbox SET recipient = $3, payload = '{}' WHERE recipient = $1 AND org_id = $2")
+                    .bind(&email)
+                    .bind(access.org_id())
+                    .bind(format!("erased-{id}@erased.invalid"))
+                    .execute(&mut *tx)
+                    .await?;
+                // Signatures keep what counts (petition, status, country, department,
+                // source) and lose who signed; each gets its own placeholder address
+                // because a petition takes one signature per address.
+                sqlx::query(
+                    "UPDATE signatures SET email = 'erased-' || id || '@erased.invalid', email_domain = '', \
+                     first_name = '', last_name = '', postcode = '', commune = '', comment = NULL, \
+                     show_name = FALSE, ip_hash = '', network_hash = '' WHERE supporter_id = $1 AND org_id = $2",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM consents WHERE supporter_id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(access.org_id())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE message_clicks SET supporter_id = NULL WHERE supporter_id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(access.org_id())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE supporters SET email = $3, first_name = '', last_name = '', postcode = '', \
+                     updated_at = $4 WHERE id = $1 AND org_id = $2",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(format!("erased-{id}@erased.invalid"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO audit_log (org_id, user_id, action, subject, created_at) \
+                     VALUES ($1, $2, 'erase_person', $3, $4)",
+                )
+                .bind(access.org_id())
+                .bind(by_user)
+                .bind(format!("supporter:{id}"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn audit(
+                &self,
+                access: &$crate::OrgAccess,
+                user_id: Option<i64>,
+                action: &str,
+                subject: &str,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (org_id, user_id, action, subject, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(access.org_id())
+                .bind(user_id)
+                .bind(action)
+                .bind(subject)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn audit_log(
+                &self,
+                access: &$crate::OrgAccess,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<(i64, Option<i64>, String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT created_at, user_id, action, subject FROM audit_log WHERE org_id = $1 \
+                     ORDER BY id DESC LIMIT $2",
+                )
+                .bind(access.org_id())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_people_store;

@@ -1,0 +1,60 @@
+//! People as the back office finds, reads, exports and erases them.
+
+/// One event of a person's timeline, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: i64,
+    /// What: `signed`, `confirmed`, `consent_given`, `consent_withdrawn`, `message`, `click`.
+    pub kind: String,
+    /// About what (a petition's title, a consent's purpose, a message's subject or topic, a link).
+    pub subject: String,
+    /// More (a signature's status, a consent's wording, a message's status).
+    pub detail: String,
+}
+
+/// A row of the people list.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct PersonRow {
+    /// Supporter id.
+    pub id: i64,
+    /// Address.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Postcode.
+    pub postcode: String,
+    /// First contact.
+    pub created_at: i64,
+}
+
+/// One of a person's signatures, as their export shows it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct PersonSignature {
+    /// The petition's title.
+    pub petition: String,
+    /// `pending`, `confirmed` or `invalidated`.
+    pub status: String,
+    /// Their comment.
+    pub comment: Option<String>,
+    /// Postcode given.
+    pub postcode: String,
+    /// Country given.
+    pub country: String,
+    /// Agreed to news about the petition (as the form said).
+    pub consent_updates: bool,
+    /// Agreed to the newsletter.
+    pub consent_newsletter: bool,
+    /// Agreed to appear among recent signers.
+    pub show_name: bool,
+    /// Channel of the link followed.
+    pub source_channel: String,
+    /// Site they came from.
+    pub referrer_site: String,
+    /// When.
+    pub created_at: i64,
+    /// When confirmed.
+    pub confirmed_at: Option<i64>,
+}

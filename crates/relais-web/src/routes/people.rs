@@ -1,0 +1,255 @@
+//! People in the back office: the list staff search (`/admin/people?q=`), a
+//! person's page with their timeline and consents, the export of everything about
+//! them (their right of access) and erasure (their right to be forgotten).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use relais_core::role::Permission;
+use relais_store::{Consent, PersonRow, Supporter, TimelineEntry};
+
+use crate::extract::Lang;
+use crate::render::{Chrome, local_time, page};
+use crate::routes::admin::{Done, admin_chrome};
+use crate::session::Staff;
+use crate::{AppError, Shared};
+
+/// People per page of the list.
+const PAGE: i64 = 50;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ListQuery {
+    q: String,
+    after: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin/people.html")]
+struct ListTemplate {
+    c: Chrome,
+    q: String,
+    people: Vec<PersonRow>,
+    next: Option<String>,
+    tz: String,
+}
+
+/// `GET /admin/people?q=…&after=…`.
+pub(crate) async fn list(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    // Personal data: editors and above, as for the signature export.
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let q: String = query.q.chars().take(100).collect();
+    let people = state.store.search_people(access, &q, query.after, PAGE).await?;
+    let next = (people.len() as i64 == PAGE).then(|| {
+        let last = people.last().map(|p| p.id).unwrap_or_default();
+        let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        format!("/admin/people?q={q}&after={last}")
+    });
+    let c = admin_chrome(
+        &state,
+        &staff,
+        Some(&org),
+        lang,
+        "people-title",
+        "/admin/people",
+        "people",
+    );
+    page(&ListTemplate {
+        c,
+        q,
+        people,
+        next,
+        tz: org.timezone.clone(),
+    })
+}
+
+/// A timeline entry as the page shows it.
+struct Event {
+    when: String,
+    what: String,
+    subject: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/person.html")]
+struct PersonTemplate {
+    c: Chrome,
+    p: Supporter,
+    events: Vec<Event>,
+    consents: Vec<(String, bool)>,
+    csrf: String,
+    can_erase: bool,
+    created: String,
+}
+
+/// Each purpose's latest word in the ledger, for the summary at the top.
+fn current_consents(ledger: &[Consent]) -> Vec<(String, bool)> {
+    let mut latest: Vec<(String, bool)> = Vec::new();
+    for c in ledger {
+        let key = format!("{} · {}", c.channel, c.purpose);
+        match latest.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = c.granted,
+            None => latest.push((key, c.granted)),
+        }
+    }
+    latest
+}
+
+/// `GET /admin/people/{id}`.
+pub(crate) async fn show(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let p = state.store.person(access, id).await?;
+    let timeline = state.store.timeline(access, id).await?;
+    let ledger = state.store.consents(access, id).await?;
+    let mut c = admin_chrome(
+        &state,
+        &staff,
+        Some(&org),
+        lang,
+        "person-title",
+        &format!("/admin/people/{id}"),
+        "people",
+    );
+    c.notice = match done.done.as_deref() {
+        Some("erased") => Some(c.t.get("person-erased")),
+        _ => done.notice(&c.t),
+    };
+    let events = timeline
+        .iter()
+        .map(|e: &TimelineEntry| Event {
+            when: local_time(e.at, &org.timezone),
+            what: c.t.get(&format!("timeline-{}", e.kind.replace('_', "-"))),
+            subject: e.subject.clone(),
+            detail: e.detail.clone(),
+        })
+        .collect();
+    page(&PersonTemplate {
+        events,
+        consents: current_consents(&ledger),
+        csrf: staff.session.csrf.clone(),
+        can_erase: staff.can(Permission::ManageSettings),
+        created: local_time(p.created_at, &org.timezone),
+        p,
+        c,
+    })
+}
+
+/// `GET /admin/people/{id}/export.json`: everything Relais holds about the person,
+/// as the right of access asks; the export is recorded in the audit log.
+pub(crate) async fn export(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let access = staff.require(Permission::EditContent)?;
+    let p = state.store.person(access, id).await?;
+    let timeline = state.store.timeline(access, id).await?;
+    let ledger = state.store.consents(access, id).await?;
+    let rows = state.store.signatures_of(access, id).await?;
+    state
+        .store
+        .audit(
+            access,
+            Some(staff.user.id),
+            "export_person",
+            &format!("supporter:{id}"),
+            crate::now(),
+        )
+        .await?;
+    let body = serde_json::json!({
+        "person": {
+            "id": p.id, "email": p.email, "first_name": p.first_name, "last_name": p.last_name,
+            "postcode": p.postcode, "country": p.country, "language": p.locale, "created_at": p.created_at,
+        },
+        "signatures": rows,
+        "consents": ledger.iter().map(|c| serde_json::json!({
+            "channel": c.channel, "purpose": c.purpose, "granted": c.granted, "wording": c.wording,
+            "source": c.source, "at": c.created_at,
+        })).collect::<Vec<_>>(),
+        "timeline": timeline,
+    });
+    let mut response = axum::Json(body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        header::HeaderValue::from_str(&format!("attachment; filename=\"person-{id}.json\""))
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct EraseForm {
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /admin/people/{id}/erase` (`confirm=yes`).
+pub(crate) async fn erase(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<EraseForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::ManageSettings)?;
+    if form.confirm != "yes" {
+        return Err(AppError::BadRequest("tick the box to confirm the erasure".into()));
+    }
+    state
+        .store
+        .erase_person(access, id, Some(staff.user.id), crate::now())
+        .await?;
+    tracing::info!(org = access.org_id(), supporter = id, "person erased");
+    Ok(Redirect::to(&format!("/admin/people/{id}?done=erased")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consent(purpose: &str, granted: bool) -> Consent {
+        Consent {
+            channel: "email".into(),
+            purpose: purpose.into(),
+            granted,
+            wording: String::new(),
+            source: String::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_latest_word_of_the_ledger_wins() {
+        let ledger = [
+            consent("newsletter", true),
+            consent("petition:1:updates", true),
+            consent("newsletter", false),
+        ];
+        assert_eq!(
+            current_consents(&ledger),
+            [
+                ("email · newsletter".to_owned(), false),
+                ("email · petition:1:updates".to_owned(), true)
+            ]
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! People in the back office: staff find a supporter, read their timeline and
+//! consents, export everything about them, and erase them while counts stay.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+async fn setup(app: &TestApp) -> relais_store::Petition {
+    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    app.follow_login_link(&link).await;
+    let page = app.get("/admin/petitions/new").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = app
+        .post(
+            "/admin/petitions",
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "publish"),
+                ("title", "Un puits pour Kpalimé"),
+                ("body", "Le puits est à sec."),
+                ("target_name", "Mme la Maire"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.store
+        .petition_by_slug("un-puits-pour-kpalime")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn sign(app: &TestApp, slug: &str, first: &str, last: &str, email: &str, postcode: &str) {
+    let r = client()
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .form(&[
+            ("first_name", first),
+            ("last_name", last),
+            ("email", email),
+            ("postcode", postcode),
+            ("country", "FR"),
+            ("consent_updates", "on"),
+            ("consent_newsletter", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+on_both_backends!(staff_find_a_person_read_their_story_export_and_erase_them);
+
+async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestApp) {
+    let p = setup(app).await;
+    sign(app, &p.slug, "Awa", "Mensah", "awa@example.org", "75011").await;
+    sign(app, &p.slug, "Marc", "Durand", "marc@example.org", "69001").await;
+    // Awa confirms, then unsubscribes from the petition's news from an e-mail.
+    let mail = app.last_email_to("awa@example.org").await;
+    let confirm = link_in(&mail, &app.url(&format!("/p/{}/confirm", p.slug)));
+    assert_eq!(client().get(&confirm).send().await.unwrap().status(), StatusCode::OK);
+
+    // Search by name prefix (as typed or not), e-mail prefix, postcode.
+    for q in ["awa", "Mens", "awa@ex", "75011"] {
+        let html = app.get(&format!("/admin/people?q={q}")).await.text().await.unwrap();
+        assert!(html.contains("awa@example.org"), "{q}");
+        assert!(!html.contains("marc@example.org"), "{q}");
+    }
+    let everyone = app.get("/admin/people").await.text().await.unwrap();
+    assert!(everyone.contains("awa@example.org") && everyone.contains("marc@example.org"));
+    let id = app
+        .store
+        .search_people(&app.store.operator_access("amis").await.unwrap(), "awa@", 0, 10)
+        .await
+        .unwrap()[0]
+        .id;
+
+    let page = app.get(&format!("/admin/people/{id}")).await.text().await.unwrap();
+    for expected in [
+        "Awa Mensah",
+        "A signé",
+        "A confirmé sa signature",
+        "A donné son accord",
+        "Message reçu",
+        "email · newsletter",
+        "Un puits pour Kpalimé",
+    ] {
+        assert!(page.contains(expected), "{expected} missing:\n{page}");
+    }
+
+    // The export holds everything, and is logged.
+    let r = app.get(&format!("/admin/people/{id}/export.json")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(json["person"]["email"], "awa@example.org");
+    assert_eq!(json["signatures"][0]["petition"], "Un puits pour Kpalimé");
+    assert_eq!(json["signatures"][0]["status"], "confirmed");
+    assert_eq!(json["consents"].as_array().unwrap().len(), 2);
+
+    // Erasure needs the box ticked, then removes the person and keeps the count.
+    let csrf = hidden(&page, "csrf");
+    let r = app
+        .post(&format!("/admin/people/{id}/erase"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .post(
+            &format!("/admin/people/{id}/erase"),
+            &[("csrf", csrf.as_str()), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let access = app.store.operator_access("amis").await.unwrap();
+    let person = app.store.person(&access, id).await.unwrap();
+    assert!(person.email.starts_with("erased-") && person.first_name.is_empty());
+    assert!(app.store.consents(&access, id).await.unwrap().is_empty());
+    let counts = app.store.counts(p.id).await.unwrap();
+    assert_eq!(
+        (counts.confirmed, counts.pending),
+        (1, 1),
+        "the erased signature still counts"
+    );
+    let csv = app
+        .get(&format!("/admin/petitions/{}/signatures.csv", p.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!csv.contains("awa@example.org") && !csv.contains("Mensah"), "{csv}");
+    let log = app.store.audit_log(&access, 10).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|(_, _, a, _)| a.as_str()).collect();
+    assert_eq!(actions, ["erase_person", "export_person"]);
+    // Gone from the list; the same address can sign again as a new person.
+    assert!(
+        !app.get("/admin/people?q=awa")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("awa@example.org")
+    );
+    sign(app, &p.slug, "Awa", "Mensah", "awa@example.org", "75011").await;
+
+    // Another association's staff cannot see or erase them.
+    let other = app.create_org("autre", "Autre", "chair@autre.example").await;
+    let stranger = client();
+    stranger.get(&other).send().await.unwrap();
+    let r = stranger
+        .get(app.url(&format!("/admin/people/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
