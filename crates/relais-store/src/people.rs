@@ -95,15 +95,18 @@ macro_rules! impl_people_store {
             ) -> $crate::StoreResult<Vec<$crate::TimelineEntry>> {
                 let person = self.person(access, id).await?;
                 let mut entries: Vec<$crate::TimelineEntry> = Vec::new();
-                let signatures: Vec<(i64, Option<i64>, String, String)> = sqlx::query_as(
-                    "SELECT s.created_at, s.confirmed_at, p.title, s.status FROM signatures s \
+                let signatures: Vec<(i64, Option<i64>, String, String, i64)> = sqlx::query_as(
+                    "SELECT s.created_at, s.confirmed_at, p.title, s.status, p.id FROM signatures s \
                      JOIN petitions p ON p.id = s.petition_id WHERE s.supporter_id = $1 AND s.org_id = $2",
                 )
                 .bind(id)
                 .bind(access.org_id())
                 .fetch_all(&self.pool)
                 .await?;
-                for (at, confirmed, title, status) in signatures {
+                // Consents and messages name petitions by id; people read titles.
+                let titles: std::collections::HashMap<i64, String> =
+                    signatures.iter().map(|(_, _, title, _, pid)| (*pid, title.clone())).collect();
+                for (at, confirmed, title, status, _) in signatures {
                     if let Some(confirmed) = confirmed {
                         entries.push($crate::TimelineEntry {
                             at: confirmed,
@@ -123,11 +126,19 @@ macro_rules! impl_people_store {
                 .fetch_all(&self.pool)
                 .await?;
                 for (at, channel, purpose, granted, wording, source) in consents {
+                    let petition = purpose
+                        .strip_prefix("petition:")
+                        .and_then(|rest| rest.strip_suffix(":updates"))
+                        .and_then(|pid| pid.parse::<i64>().ok())
+                        .and_then(|pid| titles.get(&pid));
                     entries.push($crate::TimelineEntry {
                         at,
                         kind: if granted { "consent_given" } else { "consent_withdrawn" }.into(),
-                        subject: format!("{channel} · {purpose}"),
-                        detail: format!("{wording} ({source})"),
+                        subject: match petition {
+                            Some(title) => format!("{channel} · {title}"),
+                            None => format!("{channel} · {purpose}"),
+                        },
+                        detail: format!("« {wording} » ({source})"),
                     });
                 }
                 // The latest messages only: a person's page is not an archive.
@@ -139,12 +150,31 @@ macro_rules! impl_people_store {
                 .bind(access.org_id())
                 .fetch_all(&self.pool)
                 .await?;
+                let mut posts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
                 for (at, status, payload, topic) in messages {
-                    let subject = serde_json::from_str::<$crate::Payload>(&payload)
-                        .ok()
-                        .map(|p| p.subject)
-                        .filter(|s| !s.is_empty())
-                        .or(topic)
+                    // A post's messages are rendered when sent: name the post instead.
+                    let post = match topic.as_deref().and_then(|t| t.strip_prefix("post:")) {
+                        Some(post_id) => {
+                            if !posts.contains_key(post_id) {
+                                let found: Option<(String, String)> = sqlx::query_as(
+                                    "SELECT p.kind, pt.title FROM petition_posts p \
+                                     JOIN petitions pt ON pt.id = p.petition_id WHERE p.id = $1 AND p.org_id = $2",
+                                )
+                                .bind(post_id.parse::<i64>().unwrap_or_default())
+                                .bind(access.org_id())
+                                .fetch_optional(&self.pool)
+                                .await?;
+                                let name = found.map(|(kind, title)| format!("{kind} · {title}")).unwrap_or_default();
+                                posts.insert(post_id.to_owned(), name);
+                            }
+                            posts.get(post_id).cloned()
+                        }
+                        None => None,
+                    };
+                    let subject = post
+                        .or_else(|| {
+                            serde_json::from_str::<$crate::Payload>(&payload).ok().map(|p| p.subject)
+                        })
                         .unwrap_or_default();
                     entries.push($crate::TimelineEntry { at, kind: "message".into(), subject, detail: status });
                 }

@@ -500,6 +500,17 @@ async fn news_sources_and_unsubscribing_read_well_in_a_browser() {
     let html = wait_for(&b, "Provenance des signatures").await;
     assert_eq!(html.matches("<svg").count(), 3);
     screenshot(&b, "admin-sources").await;
+    b.goto(&app.url("/admin/people?q=awa")).await.unwrap();
+    wait_for(&b, "awa@example.org").await;
+    screenshot(&b, "admin-people").await;
+    b.find(Locator::LinkText("Awa Mensah"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "Historique").await;
+    screenshot(&b, "admin-person").await;
     b.set_window_size(390, 844).await.unwrap();
 
     // The e-mail as a mail client shows it, then its unsubscribe page.

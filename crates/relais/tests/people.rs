@@ -83,7 +83,7 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
         "A confirmé sa signature",
         "A donné son accord",
         "Message reçu",
-        "email · newsletter",
+        "Lettre d’information",
         "Un puits pour Kpalimé",
     ] {
         assert!(page.contains(expected), "{expected} missing:\n{page}");

@@ -104,6 +104,39 @@ fn current_consents(ledger: &[Consent]) -> Vec<(String, bool)> {
     latest
 }
 
+/// Statuses the store reports, in the reader's words.
+const STATUSES: [&str; 7] = [
+    "pending",
+    "confirmed",
+    "invalidated",
+    "sending",
+    "sent",
+    "dead",
+    "cancelled",
+];
+/// Post kinds a message may be about.
+const POST_KINDS: [&str; 4] = ["update", "response", "victory", "milestone"];
+
+fn event(t: &crate::i18n::Tr, e: &TimelineEntry, tz: &str) -> Event {
+    let subject = match e.subject.split_once(" · ") {
+        Some((kind, rest)) if e.kind == "message" && POST_KINDS.contains(&kind) => {
+            format!("{} · {rest}", t.get(&format!("post-kind-{kind}")))
+        }
+        _ => e.subject.clone(),
+    };
+    let detail = if STATUSES.contains(&e.detail.as_str()) {
+        t.get(&format!("status-{}", e.detail))
+    } else {
+        e.detail.clone()
+    };
+    Event {
+        when: local_time(e.at, tz),
+        what: t.get(&format!("timeline-{}", e.kind.replace('_', "-"))),
+        subject,
+        detail,
+    }
+}
+
 /// `GET /admin/people/{id}`.
 pub(crate) async fn show(
     State(state): State<Shared>,
@@ -130,18 +163,25 @@ pub(crate) async fn show(
         Some("erased") => Some(c.t.get("person-erased")),
         _ => done.notice(&c.t),
     };
-    let events = timeline
-        .iter()
-        .map(|e: &TimelineEntry| Event {
-            when: local_time(e.at, &org.timezone),
-            what: c.t.get(&format!("timeline-{}", e.kind.replace('_', "-"))),
-            subject: e.subject.clone(),
-            detail: e.detail.clone(),
-        })
-        .collect();
+    let events = timeline.iter().map(|e| event(&c.t, e, &org.timezone)).collect();
+    // Purposes name petitions by id; people read titles.
+    let mut consents = current_consents(&ledger);
+    for (what, _) in &mut consents {
+        let petition = what
+            .split_once("petition:")
+            .and_then(|(_, rest)| rest.strip_suffix(":updates"))
+            .and_then(|id| id.parse::<i64>().ok());
+        if let Some(pid) = petition
+            && let Some(found) = state.store.petition_by_id(pid).await?.filter(|x| x.org_id == org.id)
+        {
+            *what = c.t.arg("person-consent-petition", "title", &found.title);
+        } else if what.ends_with("· newsletter") {
+            *what = c.t.arg("person-consent-newsletter", "org", &org.name);
+        }
+    }
     page(&PersonTemplate {
         events,
-        consents: current_consents(&ledger),
+        consents,
         csrf: staff.session.csrf.clone(),
         can_erase: staff.can(Permission::ManageSettings),
         created: local_time(p.created_at, &org.timezone),
