@@ -8,6 +8,7 @@ pub mod chart;
 pub mod color;
 pub mod disposable;
 pub mod email;
+pub mod gift;
 pub mod legal;
 pub mod locale;
 pub mod markdown;

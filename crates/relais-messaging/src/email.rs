@@ -119,13 +119,29 @@ fn build(message: &OutboxMessage, from: &str) -> Result<Message, DeliveryError> 
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .body(payload.text.clone());
-    let result = match &payload.html {
-        Some(html) => builder.multipart(
-            MultiPart::alternative()
-                .singlepart(text)
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.clone())),
-        ),
-        None => builder.singlepart(text),
+    let body = match &payload.html {
+        Some(html) => MultiPart::alternative()
+            .singlepart(text)
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.clone())),
+        None => MultiPart::alternative().singlepart(text),
+    };
+    let result = if payload.attachments.is_empty() && payload.html.is_none() {
+        builder.singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(payload.text.clone()),
+        )
+    } else if payload.attachments.is_empty() {
+        builder.multipart(body)
+    } else {
+        // multipart/mixed: the message, then each file (a tax receipt).
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for file in &payload.attachments {
+            let kind = ContentType::parse(&file.content_type).map_err(|e| bad("attachment type", &e))?;
+            mixed =
+                mixed.singlepart(lettre::message::Attachment::new(file.name.clone()).body(file.bytes.clone(), kind));
+        }
+        builder.multipart(mixed)
     };
     result.map_err(|e| bad("message", &e))
 }

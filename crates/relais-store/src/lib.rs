@@ -5,6 +5,8 @@
 //! really differ (claiming outbox rows) are written twice.
 
 mod access;
+pub mod donation_model;
+mod donations;
 mod error;
 mod migrate;
 pub mod model;
@@ -34,6 +36,7 @@ use relais_core::settings::Settings;
 use relais_core::{Email, Role};
 
 pub use access::OrgAccess;
+pub use donation_model::{Campaign, Gift, NewGift, Receipt};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use people_model::{PersonRow, PersonSignature, TimelineEntry};
@@ -351,10 +354,45 @@ pub trait PeopleStore: Send + Sync {
     async fn audit_log(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<(i64, Option<i64>, String, String)>>;
 }
 
+/// Donation campaigns, gifts and tax receipts.
+#[async_trait]
+pub trait DonationStore: Send + Sync {
+    /// Creates a campaign (a draft, or published at once); [`StoreError::Conflict`] when the slug is taken.
+    async fn create_campaign(
+        &self,
+        access: &OrgAccess,
+        campaign: &relais_core::gift::CampaignDraft,
+        publish: bool,
+        now: i64,
+    ) -> StoreResult<Campaign>;
+    /// The association's campaigns, newest first.
+    async fn campaigns(&self, access: &OrgAccess) -> StoreResult<Vec<Campaign>>;
+    /// One campaign by id (the delivery worker).
+    async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>>;
+    /// Public lookup (the caller checks the state).
+    async fn campaign_by_slug(&self, slug: &str) -> StoreResult<Option<Campaign>>;
+    /// Records a gift waiting for payment, with its donor as a supporter.
+    async fn start_gift(&self, gift: &NewGift<'_>, now: i64) -> StoreResult<Gift>;
+    /// Marks a pending gift paid, numbers its receipt when asked, counts it on its
+    /// campaign and enqueues the thank-you e-mail, in one transaction; `None` when
+    /// it was not pending (a repeated or late confirmation).
+    async fn complete_gift(&self, provider_ref: &str, now: i64) -> StoreResult<Option<(Gift, Option<Receipt>)>>;
+    /// Marks a pending gift failed; `false` when it was not pending.
+    async fn fail_gift(&self, provider_ref: &str) -> StoreResult<bool>;
+    /// One gift, for the worker and the thank-you page.
+    async fn gift(&self, id: i64) -> StoreResult<Option<Gift>>;
+    /// One gift by the provider's reference.
+    async fn gift_by_ref(&self, provider_ref: &str) -> StoreResult<Option<Gift>>;
+    /// The valid receipt of a gift.
+    async fn receipt_of(&self, gift_id: i64) -> StoreResult<Option<Receipt>>;
+    /// The association's latest gifts.
+    async fn gifts(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<Gift>>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
 pub trait Store:
-    OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore + PeopleStore
+    OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore + PeopleStore + DonationStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

@@ -16,6 +16,10 @@ pub(crate) const SQLITE: Migrations = &[
     ),
     ("0003_posts", include_str!("../migrations/sqlite/0003_posts.sql")),
     ("0004_people", include_str!("../migrations/sqlite/0004_people.sql")),
+    (
+        "0005_donations",
+        include_str!("../migrations/sqlite/0005_donations.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -29,6 +33,10 @@ pub(crate) const POSTGRES: Migrations = &[
     ),
     ("0003_posts", include_str!("../migrations/postgres/0003_posts.sql")),
     ("0004_people", include_str!("../migrations/postgres/0004_people.sql")),
+    (
+        "0005_donations",
+        include_str!("../migrations/postgres/0005_donations.sql"),
+    ),
 ];
 
 pub(crate) const CREATE_TABLE: &str =

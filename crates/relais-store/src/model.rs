@@ -257,6 +257,36 @@ pub struct Payload {
     /// and each message checks consent and carries the latest wording when it leaves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deferred: Option<Deferred>,
+    /// Files attached to an e-mail (a tax receipt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an e-mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// File name shown to the reader.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Content.
+    #[serde(with = "attachment_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// Attachment content as base64 in the stored JSON.
+mod attachment_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    pub(super) fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text: String = serde::Deserialize::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// What a message rendered at delivery is about.
@@ -269,6 +299,11 @@ pub enum Deferred {
         post: i64,
         /// The recipient's signature.
         signature: i64,
+    },
+    /// The thank-you e-mail of a paid gift, with its tax receipt when asked.
+    GiftThanks {
+        /// The gift.
+        gift: i64,
     },
 }
 

@@ -2243,3 +2243,103 @@ conformance!(
         }
     }
 );
+
+conformance!(
+    receipts_are_numbered_without_gaps_or_duplicates_under_concurrency,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, _) = published(&store, "amis").await;
+        let campaign = store
+            .create_campaign(
+                &access,
+                &relais_core::gift::CampaignInput {
+                    title: "Un puits".into(),
+                    once: "on".into(),
+                    ..Default::default()
+                }
+                .parse()
+                .unwrap(),
+                true,
+                NOW,
+            )
+            .await
+            .unwrap();
+        let mut refs = Vec::new();
+        for i in 0..20 {
+            let draft = relais_core::gift::GiftInput {
+                amount: "30".into(),
+                first_name: "Jeanne".into(),
+                last_name: "Martin".into(),
+                email: format!("d{i}@example.org"),
+                address: "12 rue des Lilas".into(),
+                postcode: "69001".into(),
+                city: "Lyon".into(),
+                receipt: if i % 4 == 3 { String::new() } else { "on".into() },
+                ..Default::default()
+            }
+            .parse(
+                &[relais_core::gift::Frequency::Once],
+                relais_core::gift::MIN_GIFT,
+                relais_core::gift::MAX_GIFT,
+                relais_core::Locale::Fr,
+            )
+            .unwrap();
+            let reference = format!("ref-{i}");
+            store
+                .start_gift(
+                    &relais_store::NewGift {
+                        campaign: &campaign,
+                        draft: &draft,
+                        locale: "fr",
+                        provider: "sandbox",
+                        method: "card",
+                        provider_ref: &reference,
+                        newsletter_wording: "",
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+            refs.push(reference);
+        }
+        // Every confirmation twice, all at once: each gift is counted once.
+        let tasks: Vec<_> = refs
+            .iter()
+            .chain(refs.iter())
+            .map(|r| {
+                let store = store.clone();
+                let r = r.clone();
+                tokio::spawn(async move { store.complete_gift(&r, NOW + 10).await.unwrap() })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        let mut paid = 0;
+        for t in tasks {
+            if let Some((_, receipt)) = t.await.unwrap() {
+                paid += 1;
+                numbers.extend(receipt.map(|r| r.number));
+            }
+        }
+        assert_eq!(paid, 20, "each gift confirmed once");
+        numbers.sort();
+        let year = jiff::Timestamp::from_second(NOW + 10)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .year();
+        let expected: Vec<String> = (1..=15).map(|n| format!("{year}-{n:06}")).collect();
+        assert_eq!(numbers, expected, "15 receipts asked, numbered 1 to 15");
+        let campaign = store.campaign_by_slug(&campaign.slug).await.unwrap().unwrap();
+        assert_eq!((campaign.raised.cents(), campaign.gifts_count), (60_000, 20));
+        // A failed confirmation after payment changes nothing.
+        assert!(!store.fail_gift("ref-0").await.unwrap());
+        // Each paid gift has one thank-you message.
+        let gift = store.gift_by_ref("ref-0").await.unwrap().unwrap();
+        assert!(
+            store
+                .message_by_key(&format!("gift-thanks:{}", gift.id))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+);

@@ -4,12 +4,16 @@
 mod emails;
 mod error;
 mod extract;
+mod fonts;
+mod gift_mail;
 pub mod i18n;
 mod images;
 mod limits;
 mod metrics;
 mod password;
 mod post_mail;
+mod receipt_pdf;
+mod receipts;
 mod render;
 mod routes;
 mod security;

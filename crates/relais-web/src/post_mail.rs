@@ -55,7 +55,7 @@ pub fn renderer(store: DynStore, signer: LinkSigner, config: WebConfig) -> Arc<d
     })
 }
 
-fn transient(e: impl std::fmt::Display) -> DeliveryError {
+pub(crate) fn transient(e: impl std::fmt::Display) -> DeliveryError {
     DeliveryError::Transient(e.to_string())
 }
 
@@ -259,7 +259,22 @@ impl PostMailer {
 #[async_trait::async_trait]
 impl Renderer for PostMailer {
     async fn render(&self, message: &OutboxMessage, deferred: Deferred) -> Result<Option<Payload>, DeliveryError> {
-        let Deferred::PetitionPost { post, signature } = deferred;
+        match deferred {
+            Deferred::PetitionPost { post, signature } => self.render_post(message, post, signature).await,
+            Deferred::GiftThanks { gift } => {
+                crate::gift_mail::render(&self.store, &self.config, &self.catalogues, message, gift).await
+            }
+        }
+    }
+}
+
+impl PostMailer {
+    async fn render_post(
+        &self,
+        message: &OutboxMessage,
+        post: i64,
+        signature: i64,
+    ) -> Result<Option<Payload>, DeliveryError> {
         let Some(ctx) = self.context(post).await? else {
             return Ok(None);
         };
@@ -294,6 +309,7 @@ impl Renderer for PostMailer {
             reply_to: Some(ctx.org.contact_email.clone()).filter(|e| !e.is_empty()),
             list_unsubscribe: Some(m.unsubscribe_url.clone()),
             deferred: None,
+            attachments: Vec::new(),
         }))
     }
 }

@@ -22,8 +22,8 @@ pub const WIDTH: u32 = 1200;
 /// Height of the image, for `og:image:height`.
 pub const HEIGHT: u32 = 630;
 
-static BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
-static REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = crate::fonts::BOLD;
+static REGULAR: &[u8] = crate::fonts::REGULAR;
 
 /// What the image shows. Colours are `#rrggbb`; anything else falls back to the
 /// defaults Relais gives a new association.

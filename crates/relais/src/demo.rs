@@ -67,5 +67,19 @@ pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
             .create_petition(&access, &draft, PetitionState::Published, Some(user.id), now)
             .await?;
     }
+    // A campaign the sandbox provider pays: the whole gift flow works offline.
+    let campaign = relais_core::gift::CampaignInput {
+        title: "Financer le forage du puits de Kpalimé".into(),
+        slug: "puits".into(),
+        body: "Le forage et la pompe coûtent **12 000 €**. Chaque don rapproche l’eau de l’école.".into(),
+        goal: "12000".into(),
+        amounts: "20, 50, 100".into(),
+        once: "on".into(),
+        monthly: "on".into(),
+        thanks: "Grâce à vous, 450 élèves auront de l’eau potable à l’école.".into(),
+    };
+    if let Ok(draft) = campaign.parse() {
+        store.create_campaign(&access, &draft, true, now).await?;
+    }
     Ok(Some((user.id, org.id)))
 }

@@ -224,6 +224,12 @@ async fn the_demo_prints_a_login_link_refuses_a_second_server_and_stops_graceful
         .await
         .unwrap();
     assert_eq!(petition.status(), StatusCode::OK, "the demo has a published petition");
+    let campaign = http.get(format!("{}/d/puits", server.base)).send().await.unwrap();
+    assert_eq!(
+        campaign.status(),
+        StatusCode::OK,
+        "the demo has a campaign the sandbox pays"
+    );
 
     // A second server on the same folder is refused with a clear message.
     let second = relais(&["--data", data, "--listen", "127.0.0.1:0", "serve"], &[]);

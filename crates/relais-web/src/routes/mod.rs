@@ -5,6 +5,8 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod assets;
 pub(crate) mod auth;
+pub(crate) mod campaigns_admin;
+pub(crate) mod donate;
 pub(crate) mod people;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
@@ -93,6 +95,10 @@ pub(crate) fn router(state: Shared) -> Router {
                 crate::images::MAX_PHOTO_BYTES.max(posts_admin::MAX_DOCUMENT_BYTES) + 256 * 1024,
             )),
         )
+        .route(
+            "/admin/campaigns",
+            get(campaigns_admin::list).post(campaigns_admin::create),
+        )
         .route("/admin/people", get(people::list))
         .route("/admin/people/{id}", get(people::show))
         .route("/admin/people/{id}/export.json", get(people::export))
@@ -122,6 +128,12 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/p/{slug}/thanks", get(sign::thanks))
         .route("/p/{slug}/confirm", get(sign::confirm))
         .route("/p/{slug}/resend", post(sign::resend))
+        .route("/d/{slug}", get(donate::show).post(donate::give))
+        .route(
+            "/d/{slug}/sandbox/{reference}",
+            get(donate::sandbox).post(donate::sandbox_outcome),
+        )
+        .route("/d/{slug}/merci/{reference}", get(donate::thanks))
         .route("/u/{token}", get(unsubscribe::page_get).post(unsubscribe::change))
         .route("/r/{token}", get(unsubscribe::click))
         .route("/lang/{code}", get(public::switch_language))

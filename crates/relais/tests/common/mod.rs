@@ -182,6 +182,8 @@ pub struct Email {
     pub text: String,
     pub html: String,
     pub raw: String,
+    /// `(content type, bytes)` of each attached file.
+    pub attachments: Vec<(String, Vec<u8>)>,
 }
 
 impl Email {
@@ -191,17 +193,23 @@ impl Email {
         let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
         let mut text = String::new();
         let mut html = String::new();
-        let parts: Vec<&mailparse::ParsedMail> = if mail.subparts.is_empty() {
-            vec![&mail]
-        } else {
-            mail.subparts.iter().collect()
-        };
+        // Leaves of the MIME tree: mixed (message + attachments) holds alternative.
+        fn leaves<'a>(m: &'a mailparse::ParsedMail<'a>, out: &mut Vec<&'a mailparse::ParsedMail<'a>>) {
+            if m.subparts.is_empty() {
+                out.push(m);
+            }
+            for p in &m.subparts {
+                leaves(p, out);
+            }
+        }
+        let mut parts = Vec::new();
+        leaves(&mail, &mut parts);
+        let mut attachments = Vec::new();
         for part in parts {
-            let body = part.get_body().expect("decodable body");
             match part.ctype.mimetype.as_str() {
-                "text/plain" => text = body,
-                "text/html" => html = body,
-                _ => {}
+                "text/plain" => text = part.get_body().expect("decodable body"),
+                "text/html" => html = part.get_body().expect("decodable body"),
+                other => attachments.push((other.to_owned(), part.get_body_raw().expect("decodable file"))),
             }
         }
         Self {
@@ -211,6 +219,7 @@ impl Email {
             text,
             html,
             raw: String::from_utf8_lossy(bytes).into_owned(),
+            attachments,
         }
     }
 }

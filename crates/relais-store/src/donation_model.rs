@@ -1,0 +1,163 @@
+//! Campaigns, gifts and tax receipts as the store returns and accepts them.
+
+use relais_core::gift::Frequency;
+use relais_core::money::Money;
+
+/// A donation campaign (`/d/{slug}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    /// Row id.
+    pub id: i64,
+    /// Owning association.
+    pub org_id: i64,
+    /// URL slug, unique across the installation.
+    pub slug: String,
+    /// `draft`, `published` or `closed`.
+    pub state: String,
+    /// Title.
+    pub title: String,
+    /// Markdown text.
+    pub body: String,
+    /// Goal.
+    pub goal: Option<Money>,
+    /// Suggested amounts, ascending.
+    pub amounts: Vec<Money>,
+    /// Frequencies offered.
+    pub frequencies: Vec<Frequency>,
+    /// Thank-you message.
+    pub thanks: String,
+    /// Paid gifts so far.
+    pub raised: Money,
+    /// Number of paid gifts.
+    pub gifts_count: i64,
+}
+
+pub(crate) const CAMPAIGN_COLUMNS: &str =
+    "id, org_id, slug, state, title, body, goal_cents, amounts, frequencies, thanks, raised_cents, gifts_count";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CampaignRow {
+    id: i64,
+    org_id: i64,
+    slug: String,
+    state: String,
+    title: String,
+    body: String,
+    goal_cents: Option<i64>,
+    amounts: String,
+    frequencies: String,
+    thanks: String,
+    raised_cents: i64,
+    gifts_count: i64,
+}
+
+impl From<CampaignRow> for Campaign {
+    fn from(r: CampaignRow) -> Self {
+        Self {
+            id: r.id,
+            org_id: r.org_id,
+            slug: r.slug,
+            state: r.state,
+            title: r.title,
+            body: r.body,
+            goal: r.goal_cents.map(Money::from_cents),
+            amounts: r
+                .amounts
+                .split(',')
+                .filter_map(|c| c.parse().ok())
+                .map(Money::from_cents)
+                .collect(),
+            frequencies: r.frequencies.split(',').filter_map(Frequency::parse).collect(),
+            thanks: r.thanks,
+            raised: Money::from_cents(r.raised_cents),
+            gifts_count: r.gifts_count,
+        }
+    }
+}
+
+/// A gift to record before the donor pays.
+#[derive(Debug, Clone)]
+pub struct NewGift<'a> {
+    /// The campaign (already checked to be published).
+    pub campaign: &'a Campaign,
+    /// The checked form.
+    pub draft: &'a relais_core::gift::GiftDraft,
+    /// The donor's language.
+    pub locale: &'a str,
+    /// `sandbox`, `stripe`…
+    pub provider: &'a str,
+    /// How the donor pays (`card`, `sepa`…), as the receipt says it.
+    pub method: &'a str,
+    /// The provider's reference of the payment, unique.
+    pub provider_ref: &'a str,
+    /// The exact wording of the newsletter box, if ticked.
+    pub newsletter_wording: &'a str,
+}
+
+/// A gift.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Gift {
+    /// Row id.
+    pub id: i64,
+    /// Association.
+    pub org_id: i64,
+    /// Campaign.
+    pub campaign_id: Option<i64>,
+    /// Donor.
+    pub supporter_id: i64,
+    /// Cents.
+    pub amount_cents: i64,
+    /// `once` or `monthly`.
+    pub frequency: String,
+    /// `pending`, `paid`, `failed` or `refunded`.
+    pub status: String,
+    /// How it was paid.
+    pub method: String,
+    /// Provider's reference.
+    pub provider_ref: String,
+    /// Asked for a tax receipt.
+    pub wants_receipt: bool,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Address.
+    pub email: String,
+    /// Street address.
+    pub address: String,
+    /// Postcode.
+    pub postcode: String,
+    /// City.
+    pub city: String,
+    /// Country.
+    pub country: String,
+    /// Language.
+    pub locale: String,
+    /// Created.
+    pub created_at: i64,
+    /// Paid.
+    pub paid_at: Option<i64>,
+}
+
+pub(crate) const GIFT_COLUMNS: &str = "id, org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
+     provider_ref, wants_receipt, first_name, last_name, email, address, postcode, city, country, locale, created_at, \
+     paid_at";
+
+/// A tax receipt.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Receipt {
+    /// Row id.
+    pub id: i64,
+    /// Association.
+    pub org_id: i64,
+    /// Year of the gift.
+    pub year: i64,
+    /// `YYYY-NNNNNN`, sequential without gaps per association and year.
+    pub number: String,
+    /// The gift.
+    pub gift_id: Option<i64>,
+    /// Cents receipted.
+    pub amount_cents: i64,
+    /// Issued.
+    pub issued_at: i64,
+}

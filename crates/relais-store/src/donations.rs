@@ -1,0 +1,260 @@
+//! [`crate::DonationStore`] for both backends (see `orgs.rs` for why a macro).
+
+macro_rules! impl_donation_store {
+    ($store:ty) => {
+        impl $store {
+            async fn campaign_where(&self, clause: &str, a: i64) -> $crate::StoreResult<Option<$crate::Campaign>> {
+                let sql = format!("SELECT {} FROM campaigns WHERE {clause}", $crate::donation_model::CAMPAIGN_COLUMNS);
+                let row: Option<$crate::donation_model::CampaignRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(a).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::DonationStore for $store {
+            async fn create_campaign(
+                &self,
+                access: &$crate::OrgAccess,
+                c: &relais_core::gift::CampaignDraft,
+                publish: bool,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Campaign> {
+                let amounts: Vec<String> = c.amounts.iter().map(|m| m.cents().to_string()).collect();
+                let frequencies: Vec<&str> = c.frequencies.iter().map(|f| f.as_str()).collect();
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO campaigns (org_id, slug, state, title, body, goal_cents, amounts, frequencies, \
+                     thanks, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                )
+                .bind(access.org_id())
+                .bind(c.slug.as_str())
+                .bind(if publish { "published" } else { "draft" })
+                .bind(&c.title)
+                .bind(&c.body)
+                .bind(c.goal.map(|g| g.cents()))
+                .bind(amounts.join(","))
+                .bind(frequencies.join(","))
+                .bind(&c.thanks)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await
+                .map_err($crate::error::conflict_on_unique("slug"))?;
+                self.campaign_where("id = $1", id).await?.ok_or($crate::StoreError::NotFound)
+            }
+
+            async fn campaigns(&self, access: &$crate::OrgAccess) -> $crate::StoreResult<Vec<$crate::Campaign>> {
+                let sql = format!(
+                    "SELECT {} FROM campaigns WHERE org_id = $1 ORDER BY id DESC",
+                    $crate::donation_model::CAMPAIGN_COLUMNS
+                );
+                let rows: Vec<$crate::donation_model::CampaignRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(access.org_id()).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn campaign(&self, id: i64) -> $crate::StoreResult<Option<$crate::Campaign>> {
+                self.campaign_where("id = $1", id).await
+            }
+
+            async fn campaign_by_slug(&self, slug: &str) -> $crate::StoreResult<Option<$crate::Campaign>> {
+                let sql = format!("SELECT {} FROM campaigns WHERE slug = $1", $crate::donation_model::CAMPAIGN_COLUMNS);
+                let row: Option<$crate::donation_model::CampaignRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn start_gift(&self, g: &$crate::NewGift<'_>, now: i64) -> $crate::StoreResult<$crate::Gift> {
+                let d = g.draft;
+                let mut tx = self.begin_write().await?;
+                // One person per address per association, whatever they did first.
+                sqlx::query(
+                    "INSERT INTO supporters (org_id, email, first_name, last_name, postcode, country, locale, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                     ON CONFLICT (org_id, email) DO NOTHING",
+                )
+                .bind(g.campaign.org_id)
+                .bind(d.email.as_str())
+                .bind(&d.first_name)
+                .bind(&d.last_name)
+                .bind(&d.postcode)
+                .bind(&d.country)
+                .bind(g.locale)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let supporter: i64 = sqlx::query_scalar("SELECT id FROM supporters WHERE org_id = $1 AND email = $2")
+                    .bind(g.campaign.org_id)
+                    .bind(d.email.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO gifts (org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
+                     provider, provider_ref, wants_receipt, consent_newsletter, first_name, last_name, email, address, \
+                     postcode, city, country, locale, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                     $18, $19) RETURNING id",
+                )
+                .bind(g.campaign.org_id)
+                .bind(g.campaign.id)
+                .bind(supporter)
+                .bind(d.amount.cents())
+                .bind(d.frequency.as_str())
+                .bind(g.method)
+                .bind(g.provider)
+                .bind(g.provider_ref)
+                .bind(d.wants_receipt)
+                .bind(d.consent_newsletter)
+                .bind(&d.first_name)
+                .bind(&d.last_name)
+                .bind(d.email.as_str())
+                .bind(&d.address)
+                .bind(&d.postcode)
+                .bind(&d.city)
+                .bind(&d.country)
+                .bind(g.locale)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err($crate::error::conflict_on_unique("payment reference"))?;
+                if d.consent_newsletter {
+                    sqlx::query(
+                        "INSERT INTO consents (org_id, supporter_id, channel, purpose, granted, wording, source, \
+                         ip_hash, created_at) VALUES ($1, $2, 'email', 'newsletter', TRUE, $3, $4, '', $5)",
+                    )
+                    .bind(g.campaign.org_id)
+                    .bind(supporter)
+                    .bind(g.newsletter_wording)
+                    .bind(format!("/d/{}", g.campaign.slug))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                self.gift(id).await?.ok_or($crate::StoreError::NotFound)
+            }
+
+            async fn complete_gift(
+                &self,
+                provider_ref: &str,
+                now: i64,
+            ) -> $crate::StoreResult<Option<($crate::Gift, Option<$crate::Receipt>)>> {
+                let mut tx = self.begin_write().await?;
+                // Only a pending gift becomes paid: a confirmation delivered twice,
+                // late or out of order counts the gift once.
+                let sql = format!(
+                    "UPDATE gifts SET status = 'paid', paid_at = $2 WHERE provider_ref = $1 AND status = 'pending' \
+                     RETURNING {}",
+                    $crate::donation_model::GIFT_COLUMNS
+                );
+                let gift: Option<$crate::Gift> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(provider_ref).bind(now).fetch_optional(&mut *tx).await?;
+                let Some(gift) = gift else {
+                    return Ok(None);
+                };
+                sqlx::query(
+                    "UPDATE campaigns SET raised_cents = raised_cents + $2, gifts_count = gifts_count + 1 WHERE id = $1",
+                )
+                .bind(gift.campaign_id)
+                .bind(gift.amount_cents)
+                .execute(&mut *tx)
+                .await?;
+                let receipt = if gift.wants_receipt {
+                    let year = jiff::Timestamp::from_second(now)
+                        .map(|t| i64::from(t.to_zoned(jiff::tz::TimeZone::UTC).year()))
+                        .unwrap_or(1970);
+                    // The counter row is the lock: numbers come out one at a time, without gaps,
+                    // and a rolled-back gift gives its number back with the transaction.
+                    let seq: i64 = sqlx::query_scalar(
+                        "INSERT INTO receipt_counters (org_id, year, last_number) VALUES ($1, $2, 1) \
+                         ON CONFLICT (org_id, year) DO UPDATE SET last_number = receipt_counters.last_number + 1 \
+                         RETURNING last_number",
+                    )
+                    .bind(gift.org_id)
+                    .bind(year)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let number = format!("{year}-{seq:06}");
+                    let receipt: $crate::Receipt = sqlx::query_as(
+                        "INSERT INTO receipts (org_id, year, number, gift_id, amount_cents, issued_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         RETURNING id, org_id, year, number, gift_id, amount_cents, issued_at",
+                    )
+                    .bind(gift.org_id)
+                    .bind(year)
+                    .bind(&number)
+                    .bind(gift.id)
+                    .bind(gift.amount_cents)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    Some(receipt)
+                } else {
+                    None
+                };
+                // The thank-you e-mail, rendered when it leaves (it carries the receipt).
+                let payload = serde_json::to_string(&$crate::Payload {
+                    deferred: Some($crate::Deferred::GiftThanks { gift: gift.id }),
+                    ..Default::default()
+                })
+                .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
+                     next_attempt_at, created_at) VALUES ($1, 'email', $2, $3, $4, 'pending', 0, $5, $5) \
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(gift.org_id)
+                .bind(&gift.email)
+                .bind(payload)
+                .bind(format!("gift-thanks:{}", gift.id))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                self.wakeup.notify_one();
+                Ok(Some((gift, receipt)))
+            }
+
+            async fn fail_gift(&self, provider_ref: &str) -> $crate::StoreResult<bool> {
+                let done = sqlx::query("UPDATE gifts SET status = 'failed' WHERE provider_ref = $1 AND status = 'pending'")
+                    .bind(provider_ref)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn gift(&self, id: i64) -> $crate::StoreResult<Option<$crate::Gift>> {
+                let sql = format!("SELECT {} FROM gifts WHERE id = $1", $crate::donation_model::GIFT_COLUMNS);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn gift_by_ref(&self, provider_ref: &str) -> $crate::StoreResult<Option<$crate::Gift>> {
+                let sql = format!("SELECT {} FROM gifts WHERE provider_ref = $1", $crate::donation_model::GIFT_COLUMNS);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(provider_ref).fetch_optional(&self.pool).await?)
+            }
+
+            async fn receipt_of(&self, gift_id: i64) -> $crate::StoreResult<Option<$crate::Receipt>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, org_id, year, number, gift_id, amount_cents, issued_at FROM receipts \
+                     WHERE gift_id = $1 AND cancelled_at IS NULL ORDER BY id DESC LIMIT 1",
+                )
+                .bind(gift_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn gifts(&self, access: &$crate::OrgAccess, limit: i64) -> $crate::StoreResult<Vec<$crate::Gift>> {
+                let sql = format!(
+                    "SELECT {} FROM gifts WHERE org_id = $1 ORDER BY id DESC LIMIT $2",
+                    $crate::donation_model::GIFT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(access.org_id())
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_donation_store;
