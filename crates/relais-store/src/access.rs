@@ -35,3 +35,28 @@ impl OrgAccess {
         self.role.allows(permission)
     }
 }
+
+/// Proof that the caller is one supporter of one association, reading their own
+/// data (`/me`): made only by [`crate::MeStore::self_access`] from a signed link
+/// whose person still exists there. It reaches that person's rows and no others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfAccess {
+    org_id: i64,
+    supporter_id: i64,
+}
+
+impl SelfAccess {
+    pub(crate) fn new(org_id: i64, supporter_id: i64) -> Self {
+        Self { org_id, supporter_id }
+    }
+
+    /// The association.
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
+    /// The person.
+    pub fn supporter_id(&self) -> i64 {
+        self.supporter_id
+    }
+}

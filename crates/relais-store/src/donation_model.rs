@@ -161,3 +161,41 @@ pub struct Receipt {
     /// Issued.
     pub issued_at: i64,
 }
+
+/// One of a person's gifts, as their `/me` space lists it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MyGift {
+    /// Gift id.
+    pub id: i64,
+    /// Cents.
+    pub amount_cents: i64,
+    /// `once` or `monthly`.
+    pub frequency: String,
+    /// `paid` or `refunded`.
+    pub status: String,
+    /// Created.
+    pub created_at: i64,
+    /// Paid.
+    pub paid_at: Option<i64>,
+    /// The campaign's title.
+    pub campaign: String,
+    /// Its valid receipt's number.
+    pub receipt: Option<String>,
+}
+
+/// One of a person's signatures, as their `/me` space lists it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MySignature {
+    /// The petition.
+    pub petition_id: i64,
+    /// Its slug.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+    /// Its state (a victory shows).
+    pub state: String,
+    /// `pending` or `confirmed`.
+    pub status: String,
+    /// When.
+    pub created_at: i64,
+}

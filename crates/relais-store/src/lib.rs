@@ -8,6 +8,7 @@ mod access;
 pub mod donation_model;
 mod donations;
 mod error;
+mod me;
 mod migrate;
 pub mod model;
 mod orgs;
@@ -35,8 +36,8 @@ use relais_core::backoff::Retry;
 use relais_core::settings::Settings;
 use relais_core::{Email, Role};
 
-pub use access::OrgAccess;
-pub use donation_model::{Campaign, Gift, NewGift, Receipt};
+pub use access::{OrgAccess, SelfAccess};
+pub use donation_model::{Campaign, Gift, MyGift, MySignature, NewGift, Receipt};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use people_model::{PersonRow, PersonSignature, TimelineEntry};
@@ -389,10 +390,29 @@ pub trait DonationStore: Send + Sync {
     async fn gifts(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<Gift>>;
 }
 
+/// What a person sees of themselves (`/me`), through a [`SelfAccess`].
+#[async_trait]
+pub trait MeStore: Send + Sync {
+    /// The access of a signed link's person, if they still exist in that association.
+    async fn self_access(&self, org_id: i64, supporter_id: i64) -> StoreResult<Option<SelfAccess>>;
+    /// The person.
+    async fn me(&self, who: &SelfAccess) -> StoreResult<Supporter>;
+    /// Their paid gifts, newest first, with their receipts' numbers.
+    async fn my_gifts(&self, who: &SelfAccess) -> StoreResult<Vec<MyGift>>;
+    /// Their valid signatures, newest first.
+    async fn my_signatures(&self, who: &SelfAccess) -> StoreResult<Vec<MySignature>>;
+    /// One of their receipts, with its gift.
+    async fn my_receipt(&self, who: &SelfAccess, number: &str) -> StoreResult<Option<(Receipt, Gift)>>;
+    /// Records what the person asked for (an erasure) in the association's audit log.
+    async fn audit_self(&self, who: &SelfAccess, action: &str, now: i64) -> StoreResult<()>;
+    /// Their consent ledger, oldest first.
+    async fn my_consents(&self, who: &SelfAccess) -> StoreResult<Vec<Consent>>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
 pub trait Store:
-    OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore + PeopleStore + DonationStore
+    OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore + PeopleStore + DonationStore + MeStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

@@ -88,6 +88,7 @@ crate::petitions::impl_petition_store!(PgStore, sqlx::PgConnection);
 crate::supporters::impl_supporter_store!(PgStore);
 crate::people::impl_people_store!(PgStore);
 crate::donations::impl_donation_store!(PgStore);
+crate::me::impl_me_store!(PgStore);
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");

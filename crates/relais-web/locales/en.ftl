@@ -574,3 +574,27 @@ gift-status-pending = awaiting payment
 gift-status-paid = paid
 gift-status-failed = failed
 gift-status-refunded = refunded
+
+## The person's own space
+me-title = My space
+me-hello = Hello { $name }
+me-intro = Here is what you did with us, and what we keep about you. This link is personal: do not forward it.
+me-gifts = My gifts
+me-no-gift = No gift yet.
+me-receipt = Tax receipt
+me-receipt-link = Download receipt no. { $number }
+me-signatures = My signatures
+me-no-signature = No signature yet.
+me-unconfirmed = not confirmed
+me-consents = The messages I receive
+me-consent-withdraw = Stop receiving
+me-consent-give = Receive again
+me-consent-saved = Noted, effective at once.
+me-erase-title = Ask for my data to be erased
+me-erase-hint = The association is told and erases your personal data; it keeps what the law requires (tax receipts issued).
+me-erase-button = Ask for erasure
+me-erase-requested = Your request has been passed on to the association.
+me-link = Your space (gifts, receipts, messages): { $url }
+email-erase-request-subject = Request to erase personal data
+email-erase-request-intro = Someone asks for their data to be erased from their space. Open their record to erase it (their tax receipts stay in the accounts).
+email-erase-request-button = Open the record

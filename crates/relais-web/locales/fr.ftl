@@ -574,3 +574,27 @@ gift-status-pending = en attente de paiement
 gift-status-paid = payé
 gift-status-failed = échoué
 gift-status-refunded = remboursé
+
+## The person's own space
+me-title = Mon espace
+me-hello = Bonjour { $name }
+me-intro = Voici ce que vous avez fait avec nous, et ce que nous gardons de vous. Ce lien est personnel : ne le transférez pas.
+me-gifts = Mes dons
+me-no-gift = Aucun don pour le moment.
+me-receipt = Reçu fiscal
+me-receipt-link = Télécharger le reçu n° { $number }
+me-signatures = Mes signatures
+me-no-signature = Aucune signature pour le moment.
+me-unconfirmed = non confirmée
+me-consents = Les messages que je reçois
+me-consent-withdraw = Ne plus recevoir
+me-consent-give = Recevoir à nouveau
+me-consent-saved = C’est noté, effectif immédiatement.
+me-erase-title = Demander l’effacement de mes données
+me-erase-hint = L’association est prévenue et efface vos données personnelles ; elle garde ce que la loi l’oblige à garder (les reçus fiscaux émis).
+me-erase-button = Demander l’effacement
+me-erase-requested = Votre demande est transmise à l’association.
+me-link = Votre espace (dons, reçus, messages reçus) : { $url }
+email-erase-request-subject = Demande d’effacement de données personnelles
+email-erase-request-intro = Une personne demande l’effacement de ses données depuis son espace. Ouvrez sa fiche pour l’effacer (ses reçus fiscaux restent dans la comptabilité).
+email-erase-request-button = Ouvrir la fiche

@@ -41,6 +41,7 @@ struct GiftMessage {
     tax: Option<String>,
     monthly: Option<String>,
     footer: String,
+    me: String,
 }
 
 fn permanent(e: impl std::fmt::Display) -> DeliveryError {
@@ -50,6 +51,7 @@ fn permanent(e: impl std::fmt::Display) -> DeliveryError {
 /// Renders the thank-you e-mail of gift `gift_id`; `None` when the gift is gone.
 pub(crate) async fn render(
     store: &DynStore,
+    signer: &relais_core::token::LinkSigner,
     config: &WebConfig,
     catalogues: &Arc<Catalogues>,
     message: &OutboxMessage,
@@ -101,6 +103,11 @@ pub(crate) async fn render(
         }),
         monthly: (gift.frequency == "monthly").then(|| t.get("gift-mail-monthly")),
         footer: t.arg("gift-mail-footer", "org", &org.name),
+        me: t.arg(
+            "me-link",
+            "url",
+            &crate::routes::me::me_link(signer, config, org.id, gift.supporter_id, crate::now()),
+        ),
     };
     let text = GiftText { m: &m }.render().map_err(permanent)?;
     let html = GiftHtml { t: &t, m: &m }.render().map_err(permanent)?;

@@ -130,6 +130,8 @@ pub(crate) struct PostMessage {
     pub reason: String,
     pub unsubscribe_url: String,
     pub org_name: String,
+    /// The reader's own space.
+    pub me_url: String,
 }
 
 impl PostMailer {
@@ -252,6 +254,7 @@ impl PostMailer {
             reason: t.arg("post-mail-reason", "title", title),
             unsubscribe_url: links.unsubscribe(&relais_core::post::updates_purpose(petition.id)),
             org_name: ctx.org.name.clone(),
+            me_url: crate::routes::me::me_link(&self.signer, &self.config, ctx.org.id, who.supporter_id, now),
         }
     }
 }
@@ -262,7 +265,7 @@ impl Renderer for PostMailer {
         match deferred {
             Deferred::PetitionPost { post, signature } => self.render_post(message, post, signature).await,
             Deferred::GiftThanks { gift } => {
-                crate::gift_mail::render(&self.store, &self.config, &self.catalogues, message, gift).await
+                crate::gift_mail::render(&self.store, &self.signer, &self.config, &self.catalogues, message, gift).await
             }
         }
     }

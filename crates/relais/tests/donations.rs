@@ -79,6 +79,7 @@ fn donor(amount: &str) -> Vec<(&'static str, String)> {
         ("city", "Lyon".into()),
         ("country", "FR".into()),
         ("receipt", "on".into()),
+        ("consent_newsletter", "on".into()),
     ]
 }
 
@@ -191,6 +192,60 @@ async fn a_donor_gives_through_the_sandbox_and_gets_a_receipt_once(app: &TestApp
             .count(),
         1
     );
+
+    // The e-mail's link opens the donor's own space: the gift, its receipt, consents.
+    let me = link_in(&mail, &app.url("/me/"));
+    let html = client().get(&me).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Bonjour Jeanne") && html.contains("Un puits pour Kpalimé"),
+        "{html}"
+    );
+    // The newsletter ticked on the form can be switched off here, at once.
+    assert!(html.contains("Lettre d’information de Les Amis du Puits par e-mail"));
+    let r = client()
+        .post(format!("{me}/consents"))
+        .form(&[("purpose", "newsletter"), ("action", "withdraw")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = client()
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("effectif immédiatement") && html.contains("Recevoir à nouveau"),
+        "{html}"
+    );
+    assert!(html.contains("50,00\u{a0}€"));
+    let receipt_href = html
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap())
+        .find(|h| h.contains("/receipts/"))
+        .unwrap()
+        .to_owned();
+    let r = client().get(app.url(&receipt_href)).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+    // Another receipt number, or an altered link, opens nothing.
+    let other = receipt_href.replace("-000001", "-000002");
+    assert_eq!(
+        client().get(app.url(&other)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client().get(format!("{me}x")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    // Asking for erasure tells the association.
+    let r = client().post(format!("{me}/erase")).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("Votre demande est transmise"));
+    let staff_mail = app.last_email_to("contact@amis.example").await;
+    assert!(staff_mail.subject.contains("effacement"), "{}", staff_mail.subject);
 
     // A refused payment counts nothing and offers to try again.
     let r = client()

@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod auth;
 pub(crate) mod campaigns_admin;
 pub(crate) mod donate;
+pub(crate) mod me;
 pub(crate) mod people;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
@@ -134,6 +135,10 @@ pub(crate) fn router(state: Shared) -> Router {
             get(donate::sandbox).post(donate::sandbox_outcome),
         )
         .route("/d/{slug}/merci/{reference}", get(donate::thanks))
+        .route("/me/{token}", get(me::show))
+        .route("/me/{token}/receipts/{file}", get(me::receipt))
+        .route("/me/{token}/consents", post(me::consent))
+        .route("/me/{token}/erase", post(me::erase_request))
         .route("/u/{token}", get(unsubscribe::page_get).post(unsubscribe::change))
         .route("/r/{token}", get(unsubscribe::click))
         .route("/lang/{code}", get(public::switch_language))
@@ -168,6 +173,7 @@ fn loggable_path(path: &str) -> &str {
     match path.get(..3) {
         Some("/u/") => "/u/…",
         Some("/r/") => "/r/…",
+        _ if path.starts_with("/me/") => "/me/…",
         _ => path,
     }
 }

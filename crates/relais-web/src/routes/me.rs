@@ -1,0 +1,270 @@
+//! `/me/{token}`: a person's own space, reached from a signed link in any message
+//! (no password): their gifts and receipts, their signatures and what became of
+//! the petitions, their consents with a switch for each, and a way to ask for
+//! erasure. The token is the credential, so the path is cut from logs.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use relais_core::money::Money;
+use relais_core::token::LinkSigner;
+use relais_store::{MyGift, MySignature, NewMessage, SelfAccess};
+
+use crate::extract::{ClientIp, Lang};
+use crate::render::{Brand, Chrome, local_time, page};
+use crate::{AppError, AppState, Shared, WebConfig};
+
+/// A `/me` link lasts a year: it comes in thank-you e-mails people keep.
+const ME_LINK_DAYS: i64 = 365;
+
+/// The signed link to a person's space.
+pub(crate) fn me_link(signer: &LinkSigner, config: &WebConfig, org_id: i64, supporter_id: i64, now: i64) -> String {
+    let token = signer.sign("me", &format!("{org_id}:{supporter_id}"), now + ME_LINK_DAYS * 86_400);
+    config.link(&format!("/me/{token}"))
+}
+
+async fn access(state: &AppState, token: &str) -> Result<SelfAccess, AppError> {
+    let claims = state
+        .signer
+        .verify("me", token, crate::now())
+        .map_err(|_| AppError::NotFound)?;
+    let (org, supporter) = claims.subject.split_once(':').ok_or(AppError::NotFound)?;
+    let (org, supporter) = (
+        org.parse::<i64>().map_err(|_| AppError::NotFound)?,
+        supporter.parse::<i64>().map_err(|_| AppError::NotFound)?,
+    );
+    state.store.self_access(org, supporter).await?.ok_or(AppError::NotFound)
+}
+
+struct GiftRow {
+    date: String,
+    campaign: String,
+    amount: String,
+    monthly: bool,
+    receipt: Option<String>,
+}
+
+struct ConsentRow {
+    purpose: String,
+    label: String,
+    granted: bool,
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MeTemplate {
+    c: Chrome,
+    name: String,
+    token: String,
+    gifts: Vec<GiftRow>,
+    signatures: Vec<MySignature>,
+    consents: Vec<ConsentRow>,
+    done: Option<String>,
+}
+
+async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) -> Result<Response, AppError> {
+    let who = access(state, token).await?;
+    let org = state.store.org_by_id(who.org_id()).await?.ok_or(AppError::NotFound)?;
+    let person = state.store.me(&who).await?;
+    let t = state.tr(lang.or(relais_core::Locale::parse(&person.locale).unwrap_or(org.locale())));
+    let mut c = Chrome::new(t.clone(), t.get("me-title"), "/me");
+    c.brand = Some(Brand::of(&org));
+    let locale = t.locale;
+    let gifts = state
+        .store
+        .my_gifts(&who)
+        .await?
+        .into_iter()
+        .map(|g: MyGift| GiftRow {
+            date: local_time(g.paid_at.unwrap_or(g.created_at), &org.timezone)
+                .get(..10)
+                .unwrap_or_default()
+                .to_owned(),
+            campaign: g.campaign,
+            amount: Money::from_cents(g.amount_cents).format(locale),
+            monthly: g.frequency == "monthly",
+            receipt: g.receipt,
+        })
+        .collect();
+    let signatures = state.store.my_signatures(&who).await?;
+    // Each purpose's latest word, named for people.
+    let mut consents: Vec<ConsentRow> = Vec::new();
+    for entry in state.store.my_consents(&who).await? {
+        if entry.channel != "email" {
+            continue;
+        }
+        match consents.iter_mut().find(|c| c.purpose == entry.purpose) {
+            Some(row) => row.granted = entry.granted,
+            None => consents.push(ConsentRow {
+                label: purpose_label(state, &t, &org, &entry.purpose).await?,
+                purpose: entry.purpose,
+                granted: entry.granted,
+            }),
+        }
+    }
+    let mut response = page(&MeTemplate {
+        name: person.first_name.clone(),
+        token: token.to_owned(),
+        gifts,
+        signatures,
+        consents,
+        done: done.map(|id| t.get(id)),
+        c,
+    })?;
+    // Personal: never cached, never sent on as a referrer.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn purpose_label(
+    state: &AppState,
+    t: &crate::i18n::Tr,
+    org: &relais_store::Org,
+    purpose: &str,
+) -> Result<String, AppError> {
+    let petition = purpose
+        .strip_prefix("petition:")
+        .and_then(|rest| rest.strip_suffix(":updates"))
+        .and_then(|id| id.parse::<i64>().ok());
+    Ok(match petition {
+        Some(id) => match state.store.petition_by_id(id).await?.filter(|p| p.org_id == org.id) {
+            Some(p) => t.arg("person-consent-petition", "title", &p.title),
+            None => purpose.to_owned(),
+        },
+        None if purpose == "newsletter" => t.arg("person-consent-newsletter", "org", &org.name),
+        None => purpose.to_owned(),
+    })
+}
+
+/// `GET /me/{token}[?done=consent]`.
+pub(crate) async fn show(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+    lang: Lang,
+    axum::extract::Query(done): axum::extract::Query<MeDone>,
+) -> Result<Response, AppError> {
+    let id = (done.done == "consent").then_some("me-consent-saved");
+    me_page(&state, &token, lang, id).await
+}
+
+/// `GET /me/{token}/receipts/{number}.pdf`: one of the person's tax receipts.
+pub(crate) async fn receipt(
+    State(state): State<Shared>,
+    Path((token, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let who = access(&state, &token).await?;
+    let number = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?;
+    let (receipt, gift) = state.store.my_receipt(&who, number).await?.ok_or(AppError::NotFound)?;
+    let org = state.store.org_by_id(who.org_id()).await?.ok_or(AppError::NotFound)?;
+    let pdf = crate::receipts::pdf(&org, &gift, &receipt, &state.config).map_err(AppError::Internal)?;
+    let disposition = format!("attachment; filename=\"recu-fiscal-{}.pdf\"", receipt.number);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ConsentForm {
+    purpose: String,
+    action: String,
+}
+
+/// `POST /me/{token}/consents` (`purpose`, `action=withdraw|give`).
+pub(crate) async fn consent(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, AppError> {
+    let who = access(&state, &token).await?;
+    // Only purposes the person already has in their ledger can be switched here.
+    let known = state
+        .store
+        .my_consents(&who)
+        .await?
+        .iter()
+        .any(|c| c.purpose == form.purpose);
+    if !known {
+        return Err(AppError::BadRequest("unknown purpose".into()));
+    }
+    let granted = form.action == "give";
+    let t = state.tr(lang.or(relais_core::Locale::Fr));
+    state
+        .store
+        .record_consent(
+            &relais_store::ConsentChange {
+                org_id: who.org_id(),
+                supporter_id: who.supporter_id(),
+                channel: "email",
+                purpose: &form.purpose,
+                granted,
+                wording: &t.get(if granted {
+                    "me-consent-give"
+                } else {
+                    "me-consent-withdraw"
+                }),
+                source: "/me",
+                ip_hash: &state.signer.fingerprint(&ip.to_string()),
+            },
+            crate::now(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/me/{token}?done=consent")).into_response())
+}
+
+/// `POST /me/{token}/erase`: the person asks to be forgotten. Staff are told (the
+/// association decides, and keeps what the law requires, such as receipts); the
+/// request is in the audit log.
+pub(crate) async fn erase_request(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+    lang: Lang,
+) -> Result<Response, AppError> {
+    let who = access(&state, &token).await?;
+    let org = state.store.org_by_id(who.org_id()).await?.ok_or(AppError::NotFound)?;
+    let now = crate::now();
+    let t = state.tr(org.locale());
+    let link = state.config.link(&format!("/admin/people/{}", who.supporter_id()));
+    let payload = crate::emails::LinkEmail {
+        t: &t,
+        subject: t.get("email-erase-request-subject"),
+        intro: t.get("email-erase-request-intro"),
+        button: t.get("email-erase-request-button"),
+        link,
+        from_name: None,
+    }
+    .payload()?;
+    state
+        .store
+        .enqueue(
+            &NewMessage {
+                org_id: Some(org.id),
+                channel: relais_store::Channel::Email,
+                recipient: org.contact_email.clone(),
+                payload,
+                idempotency_key: format!("erase-request:{}:{}", who.supporter_id(), now / 86_400),
+            },
+            now,
+        )
+        .await?;
+    state.store.audit_self(&who, "erase_requested", now).await?;
+    me_page(&state, &token, lang, Some("me-erase-requested")).await
+}
+
+/// `?done=` after a change.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct MeDone {
+    #[serde(default)]
+    done: String,
+}
