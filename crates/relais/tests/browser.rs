@@ -536,3 +536,81 @@ async fn news_sources_and_unsubscribing_read_well_in_a_browser() {
     b.close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_donor_gives_from_a_phone_and_finds_the_receipt_in_their_space() {
+    let Some((_driver, b)) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let settings = relais_core::settings::SettingsInput {
+        name: "Les Amis du Puits".into(),
+        slug: "amis".into(),
+        contact_email: "contact@amis.example".into(),
+        primary_color: "#1d4ed8".into(),
+        accent_color: "#9a3412".into(),
+        rna: "W691234567".into(),
+        address: "3 place Bellecour\n69002 Lyon".into(),
+        purpose: "Accès à l’eau potable au Togo".into(),
+        tax_eligible: Some("on".into()),
+        timezone: "Europe/Paris".into(),
+        default_locale: "fr".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    app.store.update_settings(&access, &settings, 0).await.unwrap();
+    let campaign = relais_core::gift::CampaignInput {
+        title: "Un puits pour Kpalimé".into(),
+        slug: "puits".into(),
+        body: "Le forage coûte **12 000 €**.".into(),
+        goal: "12000".into(),
+        amounts: "20, 50, 100".into(),
+        once: "on".into(),
+        monthly: "on".into(),
+        thanks: "Grâce à vous, 450 familles auront de l’eau.".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    app.store.create_campaign(&access, &campaign, true, 0).await.unwrap();
+
+    b.goto(&app.url("/d/puits")).await.unwrap();
+    wait_for(&b, "Un puits pour Kpalimé").await;
+    screenshot(&b, "donate").await;
+    // The middle amount is chosen already; the donor fills in who they are.
+    for (id, value) in [
+        ("first_name", "Jeanne"),
+        ("last_name", "Martin"),
+        ("email", "jeanne@example.org"),
+        ("address", "12 rue des Lilas"),
+        ("postcode", "69001"),
+        ("city", "Lyon"),
+    ] {
+        b.find(Locator::Id(id)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    b.find(Locator::Css(".sign-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "Paiement de démonstration").await;
+    screenshot(&b, "donate-sandbox").await;
+    b.find(Locator::XPath("//input[@value='paid']/../button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "Merci pour votre don").await;
+    screenshot(&b, "donate-thanks").await;
+
+    let mail = app.last_email_to("jeanne@example.org").await;
+    b.goto(&link_in(&mail, &app.url("/me/"))).await.unwrap();
+    let html = wait_for(&b, "Mes dons").await;
+    assert!(html.contains("50,00") && html.contains("Télécharger le reçu"), "{html}");
+    screenshot(&b, "me").await;
+    b.close().await.unwrap();
+    app.stop().await;
+}
