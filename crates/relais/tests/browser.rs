@@ -569,7 +569,6 @@ async fn a_donor_gives_from_a_phone_and_finds_the_receipt_in_their_space() {
         once: "on".into(),
         monthly: "on".into(),
         thanks: "Grâce à vous, 450 familles auront de l’eau.".into(),
-        ..Default::default()
     }
     .parse()
     .unwrap();
