@@ -281,6 +281,19 @@ pub trait SupporterStore: Send + Sync {
     async fn supporter_by_email(&self, access: &OrgAccess, email: &Email) -> StoreResult<Option<Supporter>>;
     /// A supporter's consent ledger, oldest first.
     async fn consents(&self, access: &OrgAccess, supporter_id: i64) -> StoreResult<Vec<Consent>>;
+    /// A confirmed newsletter sign-up (double opt-in): the person, then the consent
+    /// with its wording if it was not given already; `true` when it was new.
+    #[allow(clippy::too_many_arguments)]
+    async fn subscribe_newsletter(
+        &self,
+        org_id: i64,
+        email: &Email,
+        first_name: &str,
+        locale: &str,
+        wording: &str,
+        ip_hash: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
 }
 
 /// Posts on petitions, their fan-out to signers, the consent changes made from

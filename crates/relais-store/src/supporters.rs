@@ -19,6 +19,49 @@ macro_rules! impl_supporter_store {
                 .await?)
             }
 
+            async fn subscribe_newsletter(
+                &self,
+                org_id: i64,
+                email: &relais_core::Email,
+                first_name: &str,
+                locale: &str,
+                wording: &str,
+                ip_hash: &str,
+                now: i64,
+            ) -> $crate::StoreResult<bool> {
+                sqlx::query(
+                    "INSERT INTO supporters (org_id, email, first_name, locale, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (org_id, email) DO NOTHING",
+                )
+                .bind(org_id)
+                .bind(email.as_str())
+                .bind(first_name)
+                .bind(locale)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                let id: i64 = sqlx::query_scalar("SELECT id FROM supporters WHERE org_id = $1 AND email = $2")
+                    .bind(org_id)
+                    .bind(email.as_str())
+                    .fetch_one(&self.pool)
+                    .await?;
+                $crate::PostStore::record_consent(
+                    self,
+                    &$crate::ConsentChange {
+                        org_id,
+                        supporter_id: id,
+                        channel: "email",
+                        purpose: "newsletter",
+                        granted: true,
+                        wording,
+                        source: "newsletter double opt-in",
+                        ip_hash,
+                    },
+                    now,
+                )
+                .await
+            }
+
             async fn consents(
                 &self,
                 access: &$crate::OrgAccess,

@@ -598,3 +598,17 @@ me-link = Your space (gifts, receipts, messages): { $url }
 email-erase-request-subject = Request to erase personal data
 email-erase-request-intro = Someone asks for their data to be erased from their space. Open their record to erase it (their tax receipts stay in the accounts).
 email-erase-request-button = Open the record
+
+## Newsletter
+newsletter-title = Get the newsletter
+newsletter-intro = News of our work, once or twice a month. We will first send you a link to confirm.
+newsletter-first-name = First name (optional)
+newsletter-submit = Sign me up
+newsletter-sent = Nearly done: click the link we just e-mailed you to confirm your subscription.
+newsletter-confirmed = Confirmed: you will receive { $org }'s newsletter. Every issue has a link to unsubscribe.
+newsletter-link-invalid = This link is not valid or has expired. You can sign up again.
+newsletter-wording = I agree to receive { $org }'s newsletter by e-mail.
+newsletter-back = Back to the association's page
+email-newsletter-subject = Confirm your subscription to { $org }'s newsletter
+email-newsletter-intro = To receive { $org }'s newsletter, confirm your address with this link (valid 7 days). Without a click, nothing happens.
+email-newsletter-button = I confirm my subscription

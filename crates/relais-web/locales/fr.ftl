@@ -598,3 +598,17 @@ me-link = Votre espace (dons, reçus, messages reçus) : { $url }
 email-erase-request-subject = Demande d’effacement de données personnelles
 email-erase-request-intro = Une personne demande l’effacement de ses données depuis son espace. Ouvrez sa fiche pour l’effacer (ses reçus fiscaux restent dans la comptabilité).
 email-erase-request-button = Ouvrir la fiche
+
+## Newsletter
+newsletter-title = Recevoir la lettre d’information
+newsletter-intro = Des nouvelles de nos actions, une ou deux fois par mois. Nous vous enverrons d’abord un lien pour confirmer.
+newsletter-first-name = Prénom (facultatif)
+newsletter-submit = Je m’inscris
+newsletter-sent = Presque fini : cliquez sur le lien que nous venons de vous envoyer par e-mail pour confirmer votre inscription.
+newsletter-confirmed = C’est confirmé : vous recevrez la lettre d’information de { $org }. Chaque lettre contient un lien pour vous désinscrire.
+newsletter-link-invalid = Ce lien n’est pas valide ou a expiré. Vous pouvez vous inscrire à nouveau.
+newsletter-wording = J’accepte de recevoir la lettre d’information de { $org } par e-mail.
+newsletter-back = Retour à la page de l’association
+email-newsletter-subject = Confirmez votre inscription à la lettre de { $org }
+email-newsletter-intro = Pour recevoir la lettre d’information de { $org }, confirmez votre adresse en suivant ce lien (valable 7 jours). Sans clic, rien ne se passe.
+email-newsletter-button = Je confirme mon inscription

@@ -159,3 +159,68 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+on_both_backends!(the_newsletter_needs_a_click_in_the_email_before_anything_is_kept);
+
+async fn the_newsletter_needs_a_click_in_the_email_before_anything_is_kept(app: &TestApp) {
+    app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let page = client()
+        .get(app.url("/o/amis"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("action=\"/o/amis/newsletter\""),
+        "the form is on the association's page"
+    );
+    // A bad address comes back with the form as typed.
+    let r = client()
+        .post(app.url("/o/amis/newsletter"))
+        .form(&[("email", "pas-une-adresse"), ("first_name", "Léa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"pas-une-adresse\"") && html.contains("value=\"Léa\""));
+
+    let r = client()
+        .post(app.url("/o/amis/newsletter"))
+        .form(&[("email", "Lea@Example.org"), ("first_name", "Léa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/o/amis/newsletter?s=sent");
+    // Nothing is kept before the click.
+    let lea = relais_core::Email::parse("lea@example.org").unwrap();
+    assert!(app.store.supporter_by_email(&access, &lea).await.unwrap().is_none());
+    let mail = app.last_email_to("lea@example.org").await;
+    assert!(mail.subject.contains("Confirmez votre inscription"), "{}", mail.subject);
+    let link = link_in(&mail, &app.url("/o/amis/newsletter/confirm"));
+    let html = client().get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("C’est confirmé"), "{html}");
+    let person = app.store.supporter_by_email(&access, &lea).await.unwrap().unwrap();
+    assert_eq!(person.first_name, "Léa");
+    let ledger = app.store.consents(&access, person.id).await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert!(
+        ledger[0].granted && ledger[0].purpose == "newsletter" && ledger[0].wording.contains("lettre d’information")
+    );
+    // Clicking again records nothing more; an altered link is refused.
+    client().get(&link).send().await.unwrap();
+    assert_eq!(app.store.consents(&access, person.id).await.unwrap().len(), 1);
+    let html = client()
+        .get(format!("{link}x"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("n’est pas valide"));
+}

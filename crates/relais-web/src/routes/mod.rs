@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod campaigns_admin;
 pub(crate) mod donate;
 pub(crate) mod me;
+pub(crate) mod newsletter;
 pub(crate) mod people;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
@@ -121,6 +122,11 @@ pub(crate) fn router(state: Shared) -> Router {
                 .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
         )
         .route("/o/{slug}/propose/thanks", get(proposals::thanks))
+        .route(
+            "/o/{slug}/newsletter",
+            get(newsletter::sent).post(newsletter::subscribe),
+        )
+        .route("/o/{slug}/newsletter/confirm", get(newsletter::confirm))
         .route("/p/{slug}", get(petition::show))
         .route("/p/{slug}/sign", post(sign::sign))
         .route("/p/{slug}/share.png", get(share::image))

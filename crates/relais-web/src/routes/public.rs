@@ -28,6 +28,11 @@ struct OrgTemplate {
     c: Chrome,
     org: Org,
     logo_url: Option<String>,
+    /// The newsletter form's variables (shared with its own page).
+    org_slug: String,
+    email: String,
+    first_name: String,
+    error: Option<String>,
 }
 
 /// Public pages are the same for everyone who asks in one language: cacheable by
@@ -71,7 +76,15 @@ fn render_org(state: &Shared, org: Org, lang: Lang, path: &str) -> Result<Respon
     let logo_url = brand.logo_url.clone();
     c.brand = Some(brand);
     Ok(public_page(
-        page(&OrgTemplate { c, org, logo_url })?,
+        page(&OrgTemplate {
+            c,
+            org_slug: org.slug.clone(),
+            org,
+            logo_url,
+            email: String::new(),
+            first_name: String::new(),
+            error: None,
+        })?,
         "public, max-age=60",
     ))
 }

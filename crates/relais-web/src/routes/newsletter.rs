@@ -1,0 +1,199 @@
+//! The newsletter: `POST /o/{org}/newsletter` (`email`, optional `first_name`)
+//! sends a confirmation link; nothing about the person is stored until they click
+//! it (double opt-in), and then the consent enters the ledger with its wording.
+//! The answer is the same whether or not the address was subscribed already, so
+//! the form tells nobody who reads the newsletter.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use relais_core::Email;
+use relais_store::{Channel, NewMessage};
+
+use crate::extract::{ClientIp, Lang};
+use crate::render::{Brand, Chrome, page};
+use crate::{AppError, Shared};
+
+/// The confirmation link lasts a week.
+const CONFIRM_DAYS: i64 = 7;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SubscribeForm {
+    email: String,
+    first_name: String,
+    /// Honeypot, as on the signing form.
+    website: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsletter.html")]
+struct NewsletterTemplate {
+    c: Chrome,
+    org_slug: String,
+    text: String,
+    error: Option<String>,
+    email: String,
+    first_name: String,
+}
+
+/// `POST /o/{org}/newsletter`.
+pub(crate) async fn subscribe(
+    State(state): State<Shared>,
+    Path(slug): Path<String>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<SubscribeForm>,
+) -> Result<Response, AppError> {
+    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
+    state.limits.signing(ip)?;
+    let locale = lang.or(org.locale());
+    let t = state.tr(locale);
+    let done = Redirect::to(&format!("/o/{}/newsletter?s=sent", org.slug)).into_response();
+    if !form.website.is_empty() {
+        return Ok(done);
+    }
+    let first_name: String = form
+        .first_name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    let email = match Email::parse(&form.email) {
+        Ok(e) if !relais_core::disposable::is_disposable(e.domain()) => e,
+        _ => {
+            let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
+            c.brand = Some(Brand::of(&org));
+            return crate::render::refused(&NewsletterTemplate {
+                c,
+                org_slug: org.slug.clone(),
+                text: String::new(),
+                error: Some(t.get("err-email")),
+                email: form.email.chars().take(254).collect(),
+                first_name,
+            });
+        }
+    };
+    let now = crate::now();
+    let subject = format!(
+        "{}:{}:{}:{}",
+        org.id,
+        locale.code(),
+        first_name.replace(':', " "),
+        email
+    );
+    let token = state.signer.sign("newsletter", &subject, now + CONFIRM_DAYS * 86_400);
+    let link = state
+        .config
+        .link(&format!("/o/{}/newsletter/confirm?token={token}", org.slug));
+    let payload = crate::emails::LinkEmail {
+        t: &t,
+        subject: t.arg("email-newsletter-subject", "org", &org.name),
+        intro: t.arg("email-newsletter-intro", "org", &org.name),
+        button: t.get("email-newsletter-button"),
+        link,
+        from_name: Some(org.name.clone()),
+    }
+    .payload()?;
+    // One confirmation a day per address: a form submitted again does not flood it.
+    state
+        .store
+        .enqueue(
+            &NewMessage {
+                org_id: Some(org.id),
+                channel: Channel::Email,
+                recipient: email.to_string(),
+                payload,
+                idempotency_key: format!("newsletter:{}:{email}:{}", org.id, now / 86_400),
+            },
+            now,
+        )
+        .await?;
+    Ok(done)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PageQuery {
+    s: String,
+    token: String,
+}
+
+/// `GET /o/{org}/newsletter?s=sent`: "check your inbox".
+pub(crate) async fn sent(
+    State(state): State<Shared>,
+    Path(slug): Path<String>,
+    lang: Lang,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
+    let t = state.tr(lang.or(org.locale()));
+    let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
+    c.brand = Some(Brand::of(&org));
+    let text = if q.s == "sent" {
+        t.get("newsletter-sent")
+    } else {
+        String::new()
+    };
+    page(&NewsletterTemplate {
+        c,
+        org_slug: org.slug.clone(),
+        text,
+        error: None,
+        email: String::new(),
+        first_name: String::new(),
+    })
+}
+
+/// `GET /o/{org}/newsletter/confirm?token=…`: the link in the e-mail.
+pub(crate) async fn confirm(
+    State(state): State<Shared>,
+    Path(slug): Path<String>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
+    let t = state.tr(lang.or(org.locale()));
+    let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
+    c.brand = Some(Brand::of(&org));
+    let claims = state.signer.verify("newsletter", &q.token, crate::now()).ok();
+    let parsed = claims.as_ref().and_then(|cl| {
+        let mut parts = cl.subject.splitn(4, ':');
+        let (org_id, locale, first_name, email) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        (org_id.parse::<i64>().ok()? == org.id).then(|| (locale.to_owned(), first_name.to_owned(), email.to_owned()))
+    });
+    let Some((locale, first_name, email)) = parsed else {
+        return page(&NewsletterTemplate {
+            c,
+            org_slug: org.slug.clone(),
+            text: t.get("newsletter-link-invalid"),
+            error: None,
+            email: String::new(),
+            first_name: String::new(),
+        });
+    };
+    let email = Email::parse(&email).map_err(|_| AppError::NotFound)?;
+    state
+        .store
+        .subscribe_newsletter(
+            org.id,
+            &email,
+            &first_name,
+            &locale,
+            &t.arg("newsletter-wording", "org", &org.name),
+            &state.signer.fingerprint(&ip.to_string()),
+            crate::now(),
+        )
+        .await?;
+    page(&NewsletterTemplate {
+        c,
+        org_slug: org.slug.clone(),
+        text: t.arg("newsletter-confirmed", "org", &org.name),
+        error: None,
+        email: String::new(),
+        first_name: String::new(),
+    })
+}
