@@ -206,7 +206,12 @@ impl Worker {
     async fn deliver_batch(&self, bulk_limit: i64) -> StoreResult<usize> {
         use futures_util::StreamExt;
         let batch = self.store.claim_classes(now(), LEASE_SECS, BATCH, bulk_limit).await?;
-        self.spend_bulk(batch.iter().filter(|m| m.payload.deferred.is_some()).count());
+        // Bulk messages are the posts to signers; a thank-you is someone's own message.
+        let bulk = batch
+            .iter()
+            .filter(|m| matches!(m.payload.deferred, Some(relais_store::Deferred::PetitionPost { .. })))
+            .count();
+        self.spend_bulk(bulk);
         let count = batch.len();
         // Owned messages and a cloned handle: the futures must not borrow from the
         // worker, or the task running it would not be `Send + 'static`.
