@@ -612,3 +612,4 @@ newsletter-back = Back to the association's page
 email-newsletter-subject = Confirm your subscription to { $org }'s newsletter
 email-newsletter-intro = To receive { $org }'s newsletter, confirm your address with this link (valid 7 days). Without a click, nothing happens.
 email-newsletter-button = I confirm my subscription
+campaigns-once-only = One-off gifts: monthly giving comes with card payments and SEPA direct debit.

@@ -612,3 +612,4 @@ newsletter-back = Retour à la page de l’association
 email-newsletter-subject = Confirmez votre inscription à la lettre de { $org }
 email-newsletter-intro = Pour recevoir la lettre d’information de { $org }, confirmez votre adresse en suivant ce lien (valable 7 jours). Sans clic, rien ne se passe.
 email-newsletter-button = Je confirme mon inscription
+campaigns-once-only = Dons ponctuels : le don mensuel arrivera avec le paiement par carte et le prélèvement SEPA.

@@ -75,7 +75,7 @@ pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
         goal: "12000".into(),
         amounts: "20, 50, 100".into(),
         once: "on".into(),
-        monthly: "on".into(),
+        monthly: String::new(),
         thanks: "Grâce à vous, 450 élèves auront de l’eau potable à l’école.".into(),
     };
     if let Ok(draft) = campaign.parse() {

@@ -99,7 +99,6 @@ pub(crate) async fn list(
 ) -> Result<Response, AppError> {
     let input = CampaignInput {
         once: "on".into(),
-        monthly: "on".into(),
         amounts: "20, 50, 100".into(),
         ..Default::default()
     };

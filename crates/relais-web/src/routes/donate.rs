@@ -53,9 +53,21 @@ struct DonateTemplate {
     form: GiftForm,
 }
 
+/// The frequencies a donor can choose: a campaign may ask for monthly giving, but
+/// until a provider collects it every month (card subscriptions, SEPA runs) only
+/// one-off gifts are taken, so nobody believes they give monthly when they do not.
+fn offered(campaign: &Campaign) -> Vec<Frequency> {
+    campaign
+        .frequencies
+        .iter()
+        .copied()
+        .filter(|f| *f == Frequency::Once)
+        .collect()
+}
+
 impl DonateTemplate {
     fn offers(&self, f: &str) -> bool {
-        self.campaign.frequencies.iter().any(|x| x.as_str() == f)
+        offered(&self.campaign).iter().any(|x| x.as_str() == f)
     }
 
     fn chosen(&self, value: &str) -> bool {
@@ -169,7 +181,7 @@ pub(crate) async fn give(
         // No receipt can be issued: the address stays optional.
         input.receipt = String::new();
     }
-    let draft = match input.parse(&campaign.frequencies, MIN_GIFT, MAX_GIFT, locale) {
+    let draft = match input.parse(&offered(&campaign), MIN_GIFT, MAX_GIFT, locale) {
         Ok(draft) => draft,
         Err(field_errors) => {
             let t = state.tr(locale);
