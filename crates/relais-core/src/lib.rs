@@ -22,6 +22,7 @@ pub mod role;
 pub mod settings;
 pub mod signature;
 pub mod slug;
+pub mod tag;
 pub mod token;
 
 pub use color::HexColor;

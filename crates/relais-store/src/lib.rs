@@ -355,6 +355,21 @@ pub trait PeopleStore: Send + Sync {
     /// Erases the person: personal data gone (names, address, consents, message
     /// addresses), counts kept (signatures stay, anonymous), an audit entry left.
     async fn erase_person(&self, access: &OrgAccess, id: i64, by_user: Option<i64>, now: i64) -> StoreResult<()>;
+    /// The person's tags, alphabetical.
+    async fn tags(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<String>>;
+    /// Puts (`on`) or takes off a tag.
+    async fn set_tag(&self, access: &OrgAccess, id: i64, tag: &str, on: bool, now: i64) -> StoreResult<()>;
+    /// Staff notes on the person, newest first: `(time, author's address, text)`.
+    async fn notes(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<(i64, Option<String>, String)>>;
+    /// Adds a staff note.
+    async fn add_note(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        user_id: Option<i64>,
+        body: &str,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Records what staff did to personal data (an export, for instance).
     async fn audit(
         &self,

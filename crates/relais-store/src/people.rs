@@ -14,7 +14,21 @@ macro_rules! impl_people_store {
             ) -> $crate::StoreResult<Vec<$crate::PersonRow>> {
                 let q = query.trim().to_lowercase();
                 const COLUMNS: &str = "id, email, first_name, last_name, postcode, created_at";
-                let rows = if q.is_empty() {
+                let rows = if let Some(tag) = q.strip_prefix('#') {
+                    // `#tag`: the people staff tagged so.
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM supporters WHERE org_id = $1 AND id > $2 AND id IN \
+                         (SELECT supporter_id FROM supporter_tags WHERE org_id = $1 AND tag = $3) \
+                         ORDER BY id LIMIT $4"
+                    );
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(access.org_id())
+                        .bind(after_id)
+                        .bind(tag.trim())
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                } else if q.is_empty() {
                     let sql = format!(
                         "SELECT {COLUMNS} FROM supporters WHERE org_id = $1 AND id > $2 AND email NOT LIKE 'erased-%' \
                          ORDER BY id LIMIT $3"
@@ -234,6 +248,10 @@ macro_rules! impl_people_store {
                 .bind(access.org_id())
                 .execute(&mut *tx)
                 .await?;
+                for table in ["supporter_tags", "supporter_notes"] {
+                    let sql = format!("DELETE FROM {table} WHERE supporter_id = $1 AND org_id = $2");
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(access.org_id()).execute(&mut *tx).await?;
+                }
                 sqlx::query("DELETE FROM consents WHERE supporter_id = $1 AND org_id = $2")
                     .bind(id)
                     .bind(access.org_id())
@@ -265,6 +283,85 @@ macro_rules! impl_people_store {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                Ok(())
+            }
+
+            async fn tags(&self, access: &$crate::OrgAccess, id: i64) -> $crate::StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT tag FROM supporter_tags WHERE org_id = $1 AND supporter_id = $2 ORDER BY tag",
+                )
+                .bind(access.org_id())
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_tag(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                tag: &str,
+                on: bool,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                self.person(access, id).await?;
+                if on {
+                    sqlx::query(
+                        "INSERT INTO supporter_tags (org_id, supporter_id, tag, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (supporter_id, tag) DO NOTHING",
+                    )
+                    .bind(access.org_id())
+                    .bind(id)
+                    .bind(tag)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                } else {
+                    sqlx::query("DELETE FROM supporter_tags WHERE org_id = $1 AND supporter_id = $2 AND tag = $3")
+                        .bind(access.org_id())
+                        .bind(id)
+                        .bind(tag)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn notes(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+            ) -> $crate::StoreResult<Vec<(i64, Option<String>, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT n.created_at, u.email, n.body FROM supporter_notes n LEFT JOIN users u ON u.id = n.user_id \
+                     WHERE n.org_id = $1 AND n.supporter_id = $2 ORDER BY n.id DESC",
+                )
+                .bind(access.org_id())
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn add_note(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                user_id: Option<i64>,
+                body: &str,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                self.person(access, id).await?;
+                sqlx::query(
+                    "INSERT INTO supporter_notes (org_id, supporter_id, user_id, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(access.org_id())
+                .bind(id)
+                .bind(user_id)
+                .bind(body)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 

@@ -89,6 +89,47 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
         assert!(page.contains(expected), "{expected} missing:\n{page}");
     }
 
+    // Tags and notes: a tag is written one way and found with `#`.
+    let csrf = hidden(&page, "csrf");
+    let r = app
+        .post(
+            &format!("/admin/people/{id}/tags"),
+            &[("csrf", csrf.as_str()), ("tag", " Bénévole ")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post(
+            &format!("/admin/people/{id}/tags"),
+            &[("csrf", csrf.as_str()), ("tag", "a,b")],
+        )
+        .await;
+    assert!(location(&r).ends_with("done=tag-refused"));
+    app.post(
+        &format!("/admin/people/{id}/notes"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("body", "Rencontrée au forum des associations."),
+        ],
+    )
+    .await;
+    let tagged = app
+        .get("/admin/people?q=%23b%C3%A9n%C3%A9vole")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(tagged.contains("awa@example.org") && !tagged.contains("marc@example.org"));
+    let page = app.get(&format!("/admin/people/{id}")).await.text().await.unwrap();
+    assert!(page.contains("#bénévole") && page.contains("Rencontrée au forum des associations."));
+    // The list exports as CSV, streamed, and the export is logged.
+    let csv = app.get("/admin/people.csv?q=").await.text().await.unwrap();
+    assert!(
+        csv.starts_with("id,email,first_name,last_name,postcode,created_at\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3);
+
     // The export holds everything, and is logged.
     let r = app.get(&format!("/admin/people/{id}/export.json")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -103,6 +144,8 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
     assert_eq!(json["signatures"][0]["petition"], "Un puits pour Kpalimé");
     assert_eq!(json["signatures"][0]["status"], "confirmed");
     assert_eq!(json["consents"].as_array().unwrap().len(), 2);
+    assert_eq!(json["tags"][0], "bénévole");
+    assert_eq!(json["staff_notes"][0]["text"], "Rencontrée au forum des associations.");
 
     // Erasure needs the box ticked, then removes the person and keeps the count.
     let csrf = hidden(&page, "csrf");
@@ -136,7 +179,12 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
     assert!(!csv.contains("awa@example.org") && !csv.contains("Mensah"), "{csv}");
     let log = app.store.audit_log(&access, 10).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|(_, _, a, _)| a.as_str()).collect();
-    assert_eq!(actions, ["erase_person", "export_person"]);
+    assert_eq!(actions, ["erase_person", "export_person", "export_people"]);
+    assert!(
+        app.store.tags(&access, id).await.unwrap().is_empty(),
+        "tags go with the person"
+    );
+    assert!(app.store.notes(&access, id).await.unwrap().is_empty(), "and notes too");
     // Gone from the list; the same address can sign again as a new person.
     assert!(
         !app.get("/admin/people?q=awa")

@@ -15,3 +15,23 @@ CREATE TABLE audit_log (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX audit_log_org ON audit_log(org_id, id);
+
+-- Tags staff put on people, and their notes.
+CREATE TABLE supporter_tags (
+    org_id BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    supporter_id BIGINT NOT NULL REFERENCES supporters(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (supporter_id, tag)
+);
+CREATE INDEX supporter_tags_org_tag ON supporter_tags(org_id, tag, supporter_id);
+
+CREATE TABLE supporter_notes (
+    id INTEGER PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    supporter_id BIGINT NOT NULL REFERENCES supporters(id) ON DELETE CASCADE,
+    user_id BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX supporter_notes_supporter ON supporter_notes(supporter_id, id);

@@ -102,6 +102,9 @@ pub(crate) fn router(state: Shared) -> Router {
             get(campaigns_admin::list).post(campaigns_admin::create),
         )
         .route("/admin/people", get(people::list))
+        .route("/admin/people.csv", get(people::export_csv))
+        .route("/admin/people/{id}/tags", post(people::tag))
+        .route("/admin/people/{id}/notes", post(people::note))
         .route("/admin/people/{id}", get(people::show))
         .route("/admin/people/{id}/export.json", get(people::export))
         .route("/admin/people/{id}/erase", post(people::erase))

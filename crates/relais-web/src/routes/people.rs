@@ -89,6 +89,8 @@ struct PersonTemplate {
     csrf: String,
     can_erase: bool,
     created: String,
+    tags: Vec<String>,
+    notes: Vec<(String, String, String)>,
 }
 
 /// Each purpose's latest word in the ledger, for the summary at the top.
@@ -161,9 +163,18 @@ pub(crate) async fn show(
     );
     c.notice = match done.done.as_deref() {
         Some("erased") => Some(c.t.get("person-erased")),
+        Some("tag-refused") => Some(c.t.get("err-tag")),
         _ => done.notice(&c.t),
     };
     let events = timeline.iter().map(|e| event(&c.t, e, &org.timezone)).collect();
+    let tags = state.store.tags(access, id).await?;
+    let notes = state
+        .store
+        .notes(access, id)
+        .await?
+        .into_iter()
+        .map(|(at, author, body)| (local_time(at, &org.timezone), author.unwrap_or_default(), body))
+        .collect();
     // Purposes name petitions by id; people read titles.
     let mut consents = current_consents(&ledger);
     for (what, _) in &mut consents {
@@ -185,6 +196,8 @@ pub(crate) async fn show(
         csrf: staff.session.csrf.clone(),
         can_erase: staff.can(Permission::ManageSettings),
         created: local_time(p.created_at, &org.timezone),
+        tags,
+        notes,
         p,
         c,
     })
@@ -202,6 +215,8 @@ pub(crate) async fn export(
     let timeline = state.store.timeline(access, id).await?;
     let ledger = state.store.consents(access, id).await?;
     let rows = state.store.signatures_of(access, id).await?;
+    let tags = state.store.tags(access, id).await?;
+    let notes = state.store.notes(access, id).await?;
     state
         .store
         .audit(
@@ -223,6 +238,10 @@ pub(crate) async fn export(
             "source": c.source, "at": c.created_at,
         })).collect::<Vec<_>>(),
         "timeline": timeline,
+        "tags": tags,
+        "staff_notes": notes.iter().map(|(at, author, body)| serde_json::json!({
+            "at": at, "author": author, "text": body,
+        })).collect::<Vec<_>>(),
     });
     let mut response = axum::Json(body).into_response();
     let h = response.headers_mut();
@@ -260,6 +279,128 @@ pub(crate) async fn erase(
         .await?;
     tracing::info!(org = access.org_id(), supporter = id, "person erased");
     Ok(Redirect::to(&format!("/admin/people/{id}?done=erased")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct TagForm {
+    csrf: String,
+    tag: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /admin/people/{id}/tags` (`tag`, `action=add|remove`).
+pub(crate) async fn tag(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<TagForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let Some(tag) = relais_core::tag::normalise(&form.tag) else {
+        return Ok(Redirect::to(&format!("/admin/people/{id}?done=tag-refused")).into_response());
+    };
+    state
+        .store
+        .set_tag(access, id, &tag, form.action != "remove", crate::now())
+        .await?;
+    Ok(Redirect::to(&format!("/admin/people/{id}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct NoteForm {
+    csrf: String,
+    body: String,
+}
+
+/// `POST /admin/people/{id}/notes`.
+pub(crate) async fn note(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let body = form.body.trim();
+    if body.is_empty() || body.chars().count() > 5_000 {
+        return Err(AppError::BadRequest("a note holds 1 to 5,000 characters".into()));
+    }
+    state
+        .store
+        .add_note(access, id, Some(staff.user.id), body, crate::now())
+        .await?;
+    Ok(Redirect::to(&format!("/admin/people/{id}")).into_response())
+}
+
+/// People per page of the CSV export.
+const EXPORT_PAGE: i64 = 1_000;
+
+/// `GET /admin/people.csv?q=…`: the people the list shows, streamed page by page
+/// (a million rows are never in memory at once); the export is logged.
+pub(crate) async fn export_csv(
+    State(state): State<Shared>,
+    staff: Staff,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let access = staff.require(Permission::EditContent)?.clone();
+    let q: String = query.q.chars().take(100).collect();
+    state
+        .store
+        .audit(
+            &access,
+            Some(staff.user.id),
+            "export_people",
+            &format!("query:{q}"),
+            crate::now(),
+        )
+        .await?;
+    let store = state.store.clone();
+    let stream = futures_util::stream::unfold(Some(0_i64), move |after| {
+        let store = store.clone();
+        let access = access.clone();
+        let q = q.clone();
+        async move {
+            let after = after?;
+            let rows = match store.search_people(&access, &q, after, EXPORT_PAGE).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "people export failed midway");
+                    return Some((Err(std::io::Error::other("export failed")), None));
+                }
+            };
+            if rows.is_empty() && after > 0 {
+                return None;
+            }
+            let mut w = csv::Writer::from_writer(Vec::new());
+            if after == 0 {
+                let _ = w.write_record(["id", "email", "first_name", "last_name", "postcode", "created_at"]);
+            }
+            for p in &rows {
+                let id = p.id.to_string();
+                let created = p.created_at.to_string();
+                let _ = w.write_record([&id, &p.email, &p.first_name, &p.last_name, &p.postcode, &created]);
+            }
+            let bytes = w.into_inner().unwrap_or_default();
+            let next = (rows.len() as i64 == EXPORT_PAGE)
+                .then(|| rows.last().map(|p| p.id))
+                .flatten();
+            Some((Ok::<_, std::io::Error>(bytes), next))
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 #[cfg(test)]
