@@ -405,7 +405,17 @@ pub trait DonationStore: Send + Sync {
     /// Marks a pending gift paid, numbers its receipt when asked, counts it on its
     /// campaign and enqueues the thank-you e-mail, in one transaction; `None` when
     /// it was not pending (a repeated or late confirmation).
-    async fn complete_gift(&self, provider_ref: &str, now: i64) -> StoreResult<Option<(Gift, Option<Receipt>)>>;
+    async fn complete_gift(&self, provider_ref: &str, now: i64) -> StoreResult<Option<(Gift, Option<Receipt>)>> {
+        self.complete_gift_at(provider_ref, now, now).await
+    }
+    /// Like [`DonationStore::complete_gift`] for a gift received at `paid_at` (a cheque
+    /// entered by staff days later): the receipt carries the gift's date and year.
+    async fn complete_gift_at(
+        &self,
+        provider_ref: &str,
+        paid_at: i64,
+        now: i64,
+    ) -> StoreResult<Option<(Gift, Option<Receipt>)>>;
     /// Marks a pending gift failed; `false` when it was not pending.
     async fn fail_gift(&self, provider_ref: &str) -> StoreResult<bool>;
     /// One gift, for the worker and the thank-you page.

@@ -15,6 +15,7 @@ fn method_label(method: &str) -> &'static str {
         "cheque" => "Chèque",
         "cash" => "Espèces",
         "transfer" => "Virement",
+        "offline" => "Autre",
         _ => "Autre",
     }
 }

@@ -291,6 +291,79 @@ async fn a_donor_gives_through_the_sandbox_and_gets_a_receipt_once(app: &TestApp
         5_000
     );
 
+    // A cheque received by post, from a donor without e-mail: counted, receipted,
+    // its receipt downloaded by staff to post it; nobody is e-mailed.
+    let page = app.get("/admin/campaigns").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let campaign_id = campaign.id.to_string();
+    let cheque = |date: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("campaign", campaign_id.clone()),
+            ("method", "cheque".to_owned()),
+            ("received_on", date.to_owned()),
+            ("amount", "120".to_owned()),
+            ("first_name", "Paul".to_owned()),
+            ("last_name", "Girard".to_owned()),
+            ("email", String::new()),
+            ("address", "4 rue Neuve".to_owned()),
+            ("postcode", "69003".to_owned()),
+            ("city", "Lyon".to_owned()),
+            ("receipt", "on".to_owned()),
+        ]
+    };
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/offline"))
+        .form(&cheque("2099-01-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not received in the future"
+    );
+    assert!(r.text().await.unwrap().contains("value=\"Girard\""));
+    let before = app.emails().len();
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .date()
+        .to_string();
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/offline"))
+        .form(&cheque(&today))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.drain().await;
+    assert_eq!(app.emails().len(), before, "no address, no e-mail");
+    assert_eq!(
+        app.store
+            .campaign_by_slug("puits")
+            .await
+            .unwrap()
+            .unwrap()
+            .raised
+            .cents(),
+        17_000
+    );
+    let gifts = app
+        .store
+        .gifts(&app.store.operator_access("amis").await.unwrap(), 10)
+        .await
+        .unwrap();
+    let paul = gifts.iter().find(|g| g.last_name == "Girard").unwrap();
+    assert_eq!((paul.method.as_str(), paul.status.as_str()), ("cheque", "paid"));
+    let r = app.get(&format!("/admin/gifts/{}/receipt.pdf", paul.id)).await;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"].to_str().unwrap().contains("-000002"),
+        "the second receipt"
+    );
+
     // Staff see the gift; the donor is a person with their story.
     let admin = app.get("/admin/campaigns").await.text().await.unwrap();
     assert!(admin.contains("Jeanne Martin") && admin.contains("payé"));

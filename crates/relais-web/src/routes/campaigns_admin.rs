@@ -28,6 +28,9 @@ struct CampaignsTemplate {
     input: CampaignInput,
     can_edit: bool,
     base: String,
+    /// The offline gift form, as typed when refused.
+    offline: OfflineForm,
+    today: String,
 }
 
 async fn campaigns_page(
@@ -36,6 +39,7 @@ async fn campaigns_page(
     lang: Lang,
     errors: &[FieldError],
     input: CampaignInput,
+    offline: OfflineForm,
     done: &Done,
 ) -> Result<CampaignsTemplate, AppError> {
     let access = staff.require(Permission::View)?;
@@ -49,7 +53,10 @@ async fn campaigns_page(
         "/admin/campaigns",
         "campaigns",
     );
-    c.notice = done.notice(&c.t);
+    c.notice = match done.done.as_deref() {
+        Some("offline") => Some(c.t.get("offline-saved")),
+        _ => done.notice(&c.t),
+    };
     let locale = c.t.locale;
     let campaigns = state
         .store
@@ -86,6 +93,8 @@ async fn campaigns_page(
         input,
         can_edit: staff.can(Permission::EditContent),
         base: state.config.link("/d/"),
+        offline,
+        today: crate::routes::petitions_admin::today(&org).to_string(),
         c,
     })
 }
@@ -102,7 +111,11 @@ pub(crate) async fn list(
         amounts: "20, 50, 100".into(),
         ..Default::default()
     };
-    page(&campaigns_page(&state, &staff, lang, &[], input, &done).await?)
+    let offline = OfflineForm {
+        method: "cheque".into(),
+        ..Default::default()
+    };
+    page(&campaigns_page(&state, &staff, lang, &[], input, offline, &done).await?)
 }
 
 #[derive(serde::Deserialize)]
@@ -124,15 +137,183 @@ pub(crate) async fn create(
     let draft = match form.input.parse() {
         Ok(d) => d,
         Err(errors) => {
-            return refused(&campaigns_page(&state, &staff, lang, &errors, form.input, &Done::default()).await?);
+            return refused(
+                &campaigns_page(
+                    &state,
+                    &staff,
+                    lang,
+                    &errors,
+                    form.input,
+                    OfflineForm::default(),
+                    &Done::default(),
+                )
+                .await?,
+            );
         }
     };
     match state.store.create_campaign(access, &draft, true, crate::now()).await {
         Ok(_) => Ok(Redirect::to("/admin/campaigns?done=saved").into_response()),
         Err(StoreError::Conflict(_)) => {
             let errors = [FieldError::new("slug", "err-slug-taken")];
-            refused(&campaigns_page(&state, &staff, lang, &errors, form.input, &Done::default()).await?)
+            refused(
+                &campaigns_page(
+                    &state,
+                    &staff,
+                    lang,
+                    &errors,
+                    form.input,
+                    OfflineForm::default(),
+                    &Done::default(),
+                )
+                .await?,
+            )
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A gift received outside Relais (cheque, cash, transfer), as staff type it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct OfflineForm {
+    pub campaign: String,
+    pub method: String,
+    pub received_on: String,
+    #[serde(flatten)]
+    pub gift: relais_core::gift::GiftInput,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct OfflineSubmit {
+    csrf: String,
+    #[serde(flatten)]
+    form: OfflineForm,
+}
+
+/// `POST /admin/gifts/offline`: records a cheque, cash or a transfer as a paid gift,
+/// with its receipt when asked; a donor without an e-mail address gets the receipt
+/// from staff (`/admin/gifts/{id}/receipt.pdf`).
+pub(crate) async fn offline(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Form(submit): Form<OfflineSubmit>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&submit.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let form = submit.form;
+    let mut errors = Vec::new();
+    let campaign = match form.campaign.parse::<i64>() {
+        Ok(id) => state.store.campaigns(access).await?.into_iter().find(|c| c.id == id),
+        Err(_) => None,
+    };
+    if campaign.is_none() {
+        errors.push(FieldError::new("campaign", "err-required"));
+    }
+    let method = match form.method.as_str() {
+        m @ ("cheque" | "cash" | "transfer") => m,
+        _ => {
+            errors.push(FieldError::new("method", "err-required"));
+            "cheque"
+        }
+    };
+    let today = crate::routes::petitions_admin::today(&org);
+    let received = match form.received_on.trim().parse::<jiff::civil::Date>() {
+        Ok(d) if d <= today => Some(d),
+        Ok(_) => {
+            errors.push(FieldError::new("received_on", "err-date-future"));
+            None
+        }
+        Err(_) => {
+            errors.push(FieldError::new("received_on", "err-date"));
+            None
+        }
+    };
+    let mut input = form.gift.clone();
+    if input.email.trim().is_empty() {
+        // No address: a placeholder no message is ever sent to.
+        input.email = format!("offline-{}@no-email.invalid", &relais_store::random_token()[..12]);
+    }
+    if !org.tax_eligible {
+        input.receipt = String::new();
+    }
+    let locale = lang.or(org.locale());
+    let draft = input.parse(
+        &[relais_core::gift::Frequency::Once],
+        Money::from_cents(1),
+        relais_core::gift::MAX_GIFT,
+        locale,
+    );
+    let draft = match (draft, campaign, received) {
+        (Ok(d), Some(c), Some(r)) if errors.is_empty() => (d, c, r),
+        (draft, _, _) => {
+            errors.extend(draft.err().unwrap_or_default());
+            return refused(
+                &campaigns_page(
+                    &state,
+                    &staff,
+                    lang,
+                    &errors,
+                    CampaignInput::default(),
+                    form,
+                    &Done::default(),
+                )
+                .await?,
+            );
+        }
+    };
+    let (draft, campaign, received) = draft;
+    let zone = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let paid_at = received
+        .at(12, 0, 0, 0)
+        .to_zoned(zone)
+        .map(|z| z.timestamp().as_second())
+        .unwrap_or_else(|_| crate::now());
+    let reference = format!("offline_{}", relais_store::random_token());
+    let t = state.tr(locale);
+    state
+        .store
+        .start_gift(
+            &relais_store::NewGift {
+                campaign: &campaign,
+                draft: &draft,
+                locale: locale.code(),
+                provider: "offline",
+                method,
+                provider_ref: &reference,
+                newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
+            },
+            crate::now(),
+        )
+        .await?;
+    state.store.complete_gift_at(&reference, paid_at, crate::now()).await?;
+    Ok(Redirect::to("/admin/campaigns?done=offline").into_response())
+}
+
+/// `GET /admin/gifts/{id}/receipt.pdf`: a gift's receipt, for staff (to post it).
+pub(crate) async fn receipt(
+    State(state): State<Shared>,
+    staff: Staff,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, AppError> {
+    let access = staff.require(Permission::EditContent)?;
+    let org = state.store.org(access).await?;
+    let gift = state
+        .store
+        .gift(id)
+        .await?
+        .filter(|g| g.org_id == access.org_id())
+        .ok_or(AppError::NotFound)?;
+    let receipt = state.store.receipt_of(gift.id).await?.ok_or(AppError::NotFound)?;
+    let pdf = crate::receipts::pdf(&org, &gift, &receipt, &state.config).map_err(AppError::Internal)?;
+    let disposition = format!("attachment; filename=\"recu-fiscal-{}.pdf\"", receipt.number);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response())
 }

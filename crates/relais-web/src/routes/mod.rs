@@ -101,6 +101,8 @@ pub(crate) fn router(state: Shared) -> Router {
             "/admin/campaigns",
             get(campaigns_admin::list).post(campaigns_admin::create),
         )
+        .route("/admin/gifts/offline", post(campaigns_admin::offline))
+        .route("/admin/gifts/{id}/receipt.pdf", get(campaigns_admin::receipt))
         .route("/admin/people", get(people::list))
         .route("/admin/people.csv", get(people::export_csv))
         .route("/admin/people/{id}/tags", post(people::tag))
