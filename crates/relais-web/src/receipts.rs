@@ -28,6 +28,28 @@ fn day(ts: i64, tz: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The receipt as a PDF download (`recu-fiscal-{number}.pdf`), never cached.
+pub(crate) fn download(
+    org: &Org,
+    gift: &Gift,
+    receipt: &Receipt,
+    config: &WebConfig,
+) -> Result<axum::response::Response, crate::AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let bytes = pdf(org, gift, receipt, config).map_err(crate::AppError::Internal)?;
+    let disposition = format!("attachment; filename=\"recu-fiscal-{}.pdf\"", receipt.number);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// The receipt of `gift` as a PDF.
 pub(crate) fn pdf(org: &Org, gift: &Gift, receipt: &Receipt, _config: &WebConfig) -> Result<Vec<u8>, String> {
     let amount = Money::from_cents(receipt.amount_cents);

@@ -306,14 +306,5 @@ pub(crate) async fn receipt(
         .filter(|g| g.org_id == access.org_id())
         .ok_or(AppError::NotFound)?;
     let receipt = state.store.receipt_of(gift.id).await?.ok_or(AppError::NotFound)?;
-    let pdf = crate::receipts::pdf(&org, &gift, &receipt, &state.config).map_err(AppError::Internal)?;
-    let disposition = format!("attachment; filename=\"recu-fiscal-{}.pdf\"", receipt.number);
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        pdf,
-    )
-        .into_response())
+    crate::receipts::download(&org, &gift, &receipt, &state.config)
 }

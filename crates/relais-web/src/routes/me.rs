@@ -160,17 +160,7 @@ pub(crate) async fn receipt(
     let number = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?;
     let (receipt, gift) = state.store.my_receipt(&who, number).await?.ok_or(AppError::NotFound)?;
     let org = state.store.org_by_id(who.org_id()).await?.ok_or(AppError::NotFound)?;
-    let pdf = crate::receipts::pdf(&org, &gift, &receipt, &state.config).map_err(AppError::Internal)?;
-    let disposition = format!("attachment; filename=\"recu-fiscal-{}.pdf\"", receipt.number);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response())
+    crate::receipts::download(&org, &gift, &receipt, &state.config)
 }
 
 #[derive(serde::Deserialize)]

@@ -38,6 +38,42 @@ struct NewsletterTemplate {
     first_name: String,
 }
 
+/// The newsletter page of `org`: a message (`text`), or the form as typed with its error.
+fn newsletter_page(
+    state: &crate::AppState,
+    org: &relais_store::Org,
+    lang: Lang,
+    text: String,
+    refused: Option<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let t = state.tr(lang.or(org.locale()));
+    let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
+    c.brand = Some(Brand::of(org));
+    let template = match refused {
+        Some((error, email, first_name)) => NewsletterTemplate {
+            c,
+            org_slug: org.slug.clone(),
+            text,
+            error: Some(error),
+            email,
+            first_name,
+        },
+        None => NewsletterTemplate {
+            c,
+            org_slug: org.slug.clone(),
+            text,
+            error: None,
+            email: String::new(),
+            first_name: String::new(),
+        },
+    };
+    if template.error.is_some() {
+        crate::render::refused(&template)
+    } else {
+        page(&template)
+    }
+}
+
 /// `POST /o/{org}/newsletter`.
 pub(crate) async fn subscribe(
     State(state): State<Shared>,
@@ -64,16 +100,8 @@ pub(crate) async fn subscribe(
     let email = match Email::parse(&form.email) {
         Ok(e) if !relais_core::disposable::is_disposable(e.domain()) => e,
         _ => {
-            let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
-            c.brand = Some(Brand::of(&org));
-            return crate::render::refused(&NewsletterTemplate {
-                c,
-                org_slug: org.slug.clone(),
-                text: String::new(),
-                error: Some(t.get("err-email")),
-                email: form.email.chars().take(254).collect(),
-                first_name,
-            });
+            let typed = (t.get("err-email"), form.email.chars().take(254).collect(), first_name);
+            return newsletter_page(&state, &org, lang, String::new(), Some(typed));
         }
     };
     let now = crate::now();
@@ -130,21 +158,12 @@ pub(crate) async fn sent(
 ) -> Result<Response, AppError> {
     let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
     let t = state.tr(lang.or(org.locale()));
-    let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
-    c.brand = Some(Brand::of(&org));
     let text = if q.s == "sent" {
         t.get("newsletter-sent")
     } else {
         String::new()
     };
-    page(&NewsletterTemplate {
-        c,
-        org_slug: org.slug.clone(),
-        text,
-        error: None,
-        email: String::new(),
-        first_name: String::new(),
-    })
+    newsletter_page(&state, &org, lang, text, None)
 }
 
 /// `GET /o/{org}/newsletter/confirm?token=…`: the link in the e-mail.
@@ -157,8 +176,6 @@ pub(crate) async fn confirm(
 ) -> Result<Response, AppError> {
     let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
     let t = state.tr(lang.or(org.locale()));
-    let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
-    c.brand = Some(Brand::of(&org));
     let claims = state.signer.verify("newsletter", &q.token, crate::now()).ok();
     let parsed = claims.as_ref().and_then(|cl| {
         let mut parts = cl.subject.splitn(4, ':');
@@ -166,14 +183,7 @@ pub(crate) async fn confirm(
         (org_id.parse::<i64>().ok()? == org.id).then(|| (locale.to_owned(), first_name.to_owned(), email.to_owned()))
     });
     let Some((locale, first_name, email)) = parsed else {
-        return page(&NewsletterTemplate {
-            c,
-            org_slug: org.slug.clone(),
-            text: t.get("newsletter-link-invalid"),
-            error: None,
-            email: String::new(),
-            first_name: String::new(),
-        });
+        return newsletter_page(&state, &org, lang, t.get("newsletter-link-invalid"), None);
     };
     let email = Email::parse(&email).map_err(|_| AppError::NotFound)?;
     state
@@ -188,12 +198,11 @@ pub(crate) async fn confirm(
             crate::now(),
         )
         .await?;
-    page(&NewsletterTemplate {
-        c,
-        org_slug: org.slug.clone(),
-        text: t.arg("newsletter-confirmed", "org", &org.name),
-        error: None,
-        email: String::new(),
-        first_name: String::new(),
-    })
+    newsletter_page(
+        &state,
+        &org,
+        lang,
+        t.arg("newsletter-confirmed", "org", &org.name),
+        None,
+    )
 }
