@@ -75,6 +75,16 @@ impl DonateTemplate {
     }
 }
 
+/// A suggested amount as the form sends it back (`20`, `12,50`): what the
+/// amount parser reads, without losing cents.
+fn amount_value(m: Money) -> String {
+    if m.cents() % 100 == 0 {
+        (m.cents() / 100).to_string()
+    } else {
+        format!("{},{:02}", m.cents() / 100, m.cents() % 100)
+    }
+}
+
 /// A published campaign and its association.
 async fn public_campaign(state: &AppState, slug: &str) -> Result<(Campaign, Org), AppError> {
     let campaign = state
@@ -134,7 +144,7 @@ fn donate_page(
         amounts: campaign
             .amounts
             .iter()
-            .map(|m| ((m.cents() / 100).to_string(), m.format(locale)))
+            .map(|m| (amount_value(*m), m.format(locale)))
             .collect(),
         tax_note,
         errors,
@@ -158,7 +168,7 @@ pub(crate) async fn show(
     form.gift.amount = campaign
         .amounts
         .get(campaign.amounts.len() / 2)
-        .map_or_else(|| "other".to_owned(), |m| (m.cents() / 100).to_string());
+        .map_or_else(|| "other".to_owned(), |m| amount_value(*m));
     form.gift.receipt = if org.tax_eligible { "on".into() } else { String::new() };
     let page_ = donate_page(&state, campaign, org, lang, Errors::default(), form);
     Ok(crate::routes::public::public_page(page(&page_)?, "no-store"))
@@ -331,4 +341,16 @@ pub(crate) async fn thanks(
         text,
         receipt,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suggested_amounts_keep_their_cents() {
+        use relais_core::money::{Money, parse_amount};
+        for cents in [2_000, 1_250, 5, 100_000] {
+            let m = Money::from_cents(cents);
+            assert_eq!(parse_amount(&super::amount_value(m)), Ok(m));
+        }
+    }
 }
