@@ -251,6 +251,36 @@ macro_rules! impl_donation_store {
                 .await?)
             }
 
+            async fn gifts_page(
+                &self,
+                access: &$crate::OrgAccess,
+                after_id: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<($crate::Gift, Option<String>)>> {
+                let sql = format!(
+                    "SELECT {} FROM gifts WHERE org_id = $1 AND id > $2 AND status IN ('paid', 'refunded') \
+                     ORDER BY id LIMIT $3",
+                    $crate::donation_model::GIFT_COLUMNS
+                );
+                let gifts: Vec<$crate::Gift> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(access.org_id())
+                    .bind(after_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = Vec::with_capacity(gifts.len());
+                for gift in gifts {
+                    let number: Option<String> = sqlx::query_scalar(
+                        "SELECT number FROM receipts WHERE gift_id = $1 AND cancelled_at IS NULL ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(gift.id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    out.push((gift, number));
+                }
+                Ok(out)
+            }
+
             async fn gifts(&self, access: &$crate::OrgAccess, limit: i64) -> $crate::StoreResult<Vec<$crate::Gift>> {
                 let sql = format!(
                     "SELECT {} FROM gifts WHERE org_id = $1 ORDER BY id DESC LIMIT $2",

@@ -426,6 +426,14 @@ pub trait DonationStore: Send + Sync {
     async fn receipt_of(&self, gift_id: i64) -> StoreResult<Option<Receipt>>;
     /// The association's latest gifts.
     async fn gifts(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<Gift>>;
+    /// Paid and refunded gifts with their receipt numbers, by id after `after_id`
+    /// (keyset paging, for the accountant's export).
+    async fn gifts_page(
+        &self,
+        access: &OrgAccess,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(Gift, Option<String>)>>;
 }
 
 /// What a person sees of themselves (`/me`), through a [`SelfAccess`].

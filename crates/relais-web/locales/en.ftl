@@ -634,3 +634,4 @@ offline-email = E-mail address (optional)
 offline-receipt = Issue a tax receipt
 offline-submit = Record the gift
 offline-saved = Gift recorded.
+campaigns-export = Export every gift (CSV for the accounts)

@@ -634,3 +634,4 @@ offline-email = Adresse e-mail (facultative)
 offline-receipt = Émettre un reçu fiscal
 offline-submit = Enregistrer le don
 offline-saved = Don enregistré.
+campaigns-export = Exporter tous les dons (CSV pour la comptabilité)

@@ -364,6 +364,17 @@ async fn a_donor_gives_through_the_sandbox_and_gets_a_receipt_once(app: &TestApp
         "the second receipt"
     );
 
+    // The accountant's export: every paid gift with its receipt, French-spreadsheet style.
+    let csv = app.get("/admin/gifts.csv").await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("date;receipt;first_name;"), "{csv}");
+    assert_eq!(lines.len(), 3, "two paid gifts (the failed one is not there): {csv}");
+    assert!(lines[1].contains("-000001;Jeanne;Martin;jeanne@example.org;") && lines[1].contains(";50,00;card;"));
+    assert!(
+        lines[2].contains(";Paul;Girard;;") && lines[2].contains(";120,00;cheque;"),
+        "no placeholder address"
+    );
+
     // Staff see the gift; the donor is a person with their story.
     let admin = app.get("/admin/campaigns").await.text().await.unwrap();
     assert!(admin.contains("Jeanne Martin") && admin.contains("payé"));

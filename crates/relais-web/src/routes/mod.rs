@@ -102,6 +102,7 @@ pub(crate) fn router(state: Shared) -> Router {
             get(campaigns_admin::list).post(campaigns_admin::create),
         )
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
+        .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/gifts/{id}/receipt.pdf", get(campaigns_admin::receipt))
         .route("/admin/people", get(people::list))
         .route("/admin/people.csv", get(people::export_csv))
