@@ -48,6 +48,15 @@ pub fn updates_purpose(petition_id: i64) -> String {
     format!("petition:{petition_id}:updates")
 }
 
+/// The petition a consent purpose is about, when it is [`updates_purpose`]'s.
+pub fn petition_of_purpose(purpose: &str) -> Option<i64> {
+    purpose
+        .strip_prefix("petition:")?
+        .strip_suffix(":updates")?
+        .parse()
+        .ok()
+}
+
 /// The outbox topic of a post's messages: how sent, failed and clicks are counted per post.
 pub fn post_topic(post_id: i64) -> String {
     format!("post:{post_id}")
@@ -230,6 +239,9 @@ mod tests {
         }
         assert_eq!(PostKind::parse("other"), None);
         assert_eq!(updates_purpose(7), "petition:7:updates");
+        assert_eq!(petition_of_purpose(&updates_purpose(7)), Some(7));
+        assert_eq!(petition_of_purpose("newsletter"), None);
+        assert_eq!(petition_of_purpose("petition:x:updates"), None);
         assert_eq!(post_topic(3), "post:3");
     }
 }

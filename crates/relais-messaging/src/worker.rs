@@ -71,6 +71,16 @@ enum Outcome {
     Cancelled,
 }
 
+/// Enqueues one chunk of the oldest post still being fanned out, saying when a
+/// post has reached every recipient.
+async fn fan_out_chunk(store: &DynStore) -> StoreResult<Option<relais_store::FanOut>> {
+    let step = store.fan_out(now(), FANOUT_CHUNK).await?;
+    if let Some(step) = step.filter(|s| s.done) {
+        tracing::info!(post = step.post_id, "post fanned out to every recipient");
+    }
+    Ok(step)
+}
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
@@ -129,11 +139,8 @@ impl Worker {
     /// Enqueues one chunk of the oldest post still being fanned out; returns how
     /// many messages it enqueued, `None` when no post is waiting.
     pub async fn fan_out_step(&self) -> StoreResult<Option<u64>> {
-        let step = self.store.fan_out(now(), FANOUT_CHUNK).await?;
-        if let Some(step) = step {
-            if step.done {
-                tracing::info!(post = step.post_id, "post fanned out to every recipient");
-            }
+        let step = fan_out_chunk(&self.store).await?;
+        if step.is_some() {
             self.store.wakeup().notify_one();
         }
         Ok(step.map(|s| s.enqueued))
@@ -345,11 +352,8 @@ impl Worker {
                 return;
             }
             let started = std::time::Instant::now();
-            let pause = match store.fan_out(now(), FANOUT_CHUNK).await {
-                Ok(Some(step)) => {
-                    if step.done {
-                        tracing::info!(post = step.post_id, "post fanned out to every recipient");
-                    }
+            let pause = match fan_out_chunk(&store).await {
+                Ok(Some(_)) => {
                     // New messages: the delivery loop may be asleep.
                     wakeup.notify_waiters();
                     let took = started.elapsed();

@@ -140,11 +140,7 @@ macro_rules! impl_people_store {
                 .fetch_all(&self.pool)
                 .await?;
                 for (at, channel, purpose, granted, wording, source) in consents {
-                    let petition = purpose
-                        .strip_prefix("petition:")
-                        .and_then(|rest| rest.strip_suffix(":updates"))
-                        .and_then(|pid| pid.parse::<i64>().ok())
-                        .and_then(|pid| titles.get(&pid));
+                    let petition = relais_core::post::petition_of_purpose(&purpose).and_then(|pid| titles.get(&pid));
                     entries.push($crate::TimelineEntry {
                         at,
                         kind: if granted { "consent_given" } else { "consent_withdrawn" }.into(),

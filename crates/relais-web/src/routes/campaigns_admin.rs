@@ -331,23 +331,18 @@ pub(crate) async fn export_csv(State(state): State<Shared>, staff: Staff) -> Res
         .collect();
     let store = state.store.clone();
     let tz = org.timezone.clone();
-    let stream = futures_util::stream::unfold(Some(0_i64), move |after| {
-        let (store, access, campaigns, tz) = (store.clone(), access.clone(), campaigns.clone(), tz.clone());
-        async move {
-            let after = after?;
-            let rows = match store.gifts_page(&access, after, EXPORT_PAGE).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "gift export failed midway");
-                    return Some((Err(std::io::Error::other("export failed")), None));
-                }
-            };
-            if rows.is_empty() && after > 0 {
-                return None;
-            }
+    Ok(crate::csv_export::stream(
+        "dons.csv",
+        EXPORT_PAGE,
+        move |after| {
+            let (store, access) = (store.clone(), access.clone());
+            async move { store.gifts_page(&access, after, EXPORT_PAGE).await }
+        },
+        move |rows: &[(Gift, Option<String>)], first| {
+            let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
             let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
-            if after == 0 {
-                let _ = w.write_record([
+            if first {
+                w.write_record([
                     "date",
                     "receipt",
                     "first_name",
@@ -362,9 +357,10 @@ pub(crate) async fn export_csv(State(state): State<Shared>, staff: Staff) -> Res
                     "frequency",
                     "campaign",
                     "status",
-                ]);
+                ])
+                .map_err(fail)?;
             }
-            for (g, receipt) in &rows {
+            for (g, receipt) in rows {
                 let day = local_time(g.paid_at.unwrap_or(g.created_at), &tz);
                 let cents = g.amount_cents;
                 let amount = format!("{},{:02}", cents / 100, cents % 100);
@@ -378,7 +374,7 @@ pub(crate) async fn export_csv(State(state): State<Shared>, staff: Staff) -> Res
                 } else {
                     g.email.as_str()
                 };
-                let _ = w.write_record([
+                w.write_record([
                     day.get(..10).unwrap_or_default(),
                     receipt.as_deref().unwrap_or_default(),
                     &g.first_name,
@@ -393,25 +389,12 @@ pub(crate) async fn export_csv(State(state): State<Shared>, staff: Staff) -> Res
                     &g.frequency,
                     &campaign,
                     &g.status,
-                ]);
+                ])
+                .map_err(fail)?;
             }
-            let bytes = w.into_inner().unwrap_or_default();
-            let next = (rows.len() as i64 == EXPORT_PAGE)
-                .then(|| rows.last().map(|(g, _)| g.id))
-                .flatten();
-            Some((Ok::<_, std::io::Error>(bytes), next))
-        }
-    });
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"dons.csv\"".to_owned(),
-            ),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response())
+            w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
+        },
+        |(g, _)| g.id,
+        "gifts",
+    ))
 }

@@ -85,6 +85,12 @@ fn amount_value(m: Money) -> String {
     }
 }
 
+/// The middle suggested amount: chosen by default, and the page's tax example,
+/// since most donors keep what is offered.
+fn middle_amount(campaign: &Campaign) -> Option<Money> {
+    campaign.amounts.get(campaign.amounts.len() / 2).copied()
+}
+
 /// A published campaign and its association.
 async fn public_campaign(state: &AppState, slug: &str) -> Result<(Campaign, Org), AppError> {
     let campaign = state
@@ -118,11 +124,7 @@ fn donate_page(
         .filter(|g| g.cents() > 0)
         .map_or(0, |g| (campaign.raised.cents() * 100 / g.cents()).min(100));
     // The example the page gives: the middle suggested amount, or 50 €.
-    let example = campaign
-        .amounts
-        .get(campaign.amounts.len() / 2)
-        .copied()
-        .unwrap_or(Money::from_cents(5_000));
+    let example = middle_amount(&campaign).unwrap_or(Money::from_cents(5_000));
     let tax_note = org.tax_eligible.then(|| {
         t.args(
             "donate-tax-note",
@@ -164,11 +166,7 @@ pub(crate) async fn show(
     let (campaign, org) = public_campaign(&state, &slug).await?;
     let mut form = GiftForm::default();
     form.gift.frequency = "once".into();
-    // The middle suggestion is chosen: most donors keep what is offered.
-    form.gift.amount = campaign
-        .amounts
-        .get(campaign.amounts.len() / 2)
-        .map_or_else(|| "other".to_owned(), |m| amount_value(*m));
+    form.gift.amount = middle_amount(&campaign).map_or_else(|| "other".to_owned(), amount_value);
     form.gift.receipt = if org.tax_eligible { "on".into() } else { String::new() };
     let page_ = donate_page(&state, campaign, org, lang, Errors::default(), form);
     Ok(crate::routes::public::public_page(page(&page_)?, "no-store"))

@@ -120,17 +120,15 @@ async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) 
     Ok(response)
 }
 
-async fn purpose_label(
+/// A consent purpose in the reader's words: a petition's title, the newsletter,
+/// or the stored purpose itself. People read titles; the ledger stores ids.
+pub(crate) async fn purpose_label(
     state: &AppState,
     t: &crate::i18n::Tr,
     org: &relais_store::Org,
     purpose: &str,
 ) -> Result<String, AppError> {
-    let petition = purpose
-        .strip_prefix("petition:")
-        .and_then(|rest| rest.strip_suffix(":updates"))
-        .and_then(|id| id.parse::<i64>().ok());
-    Ok(match petition {
+    Ok(match relais_core::post::petition_of_purpose(purpose) {
         Some(id) => match state.store.petition_by_id(id).await?.filter(|p| p.org_id == org.id) {
             Some(p) => t.arg("person-consent-petition", "title", &p.title),
             None => purpose.to_owned(),

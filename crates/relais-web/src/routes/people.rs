@@ -178,16 +178,11 @@ pub(crate) async fn show(
     // Purposes name petitions by id; people read titles.
     let mut consents = current_consents(&ledger);
     for (what, _) in &mut consents {
-        let petition = what
-            .split_once("petition:")
-            .and_then(|(_, rest)| rest.strip_suffix(":updates"))
-            .and_then(|id| id.parse::<i64>().ok());
-        if let Some(pid) = petition
-            && let Some(found) = state.store.petition_by_id(pid).await?.filter(|x| x.org_id == org.id)
-        {
-            *what = c.t.arg("person-consent-petition", "title", &found.title);
-        } else if what.ends_with("· newsletter") {
-            *what = c.t.arg("person-consent-newsletter", "org", &org.name);
+        let purpose = what.split_once(" · ").map_or("", |(_, p)| p).to_owned();
+        let label = crate::routes::me::purpose_label(&state, &c.t, &org, &purpose).await?;
+        // A purpose with no words of its own keeps its channel beside it.
+        if label != purpose {
+            *what = label;
         }
     }
     page(&PersonTemplate {
@@ -357,50 +352,30 @@ pub(crate) async fn export_csv(
         )
         .await?;
     let store = state.store.clone();
-    let stream = futures_util::stream::unfold(Some(0_i64), move |after| {
-        let store = store.clone();
-        let access = access.clone();
-        let q = q.clone();
-        async move {
-            let after = after?;
-            let rows = match store.search_people(&access, &q, after, EXPORT_PAGE).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "people export failed midway");
-                    return Some((Err(std::io::Error::other("export failed")), None));
-                }
-            };
-            if rows.is_empty() && after > 0 {
-                return None;
-            }
+    Ok(crate::csv_export::stream(
+        "people.csv",
+        EXPORT_PAGE,
+        move |after| {
+            let (store, access, q) = (store.clone(), access.clone(), q.clone());
+            async move { store.search_people(&access, &q, after, EXPORT_PAGE).await }
+        },
+        |rows: &[PersonRow], first| {
             let mut w = csv::Writer::from_writer(Vec::new());
-            if after == 0 {
-                let _ = w.write_record(["id", "email", "first_name", "last_name", "postcode", "created_at"]);
+            let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+            if first {
+                w.write_record(["id", "email", "first_name", "last_name", "postcode", "created_at"])
+                    .map_err(fail)?;
             }
-            for p in &rows {
-                let id = p.id.to_string();
-                let created = p.created_at.to_string();
-                let _ = w.write_record([&id, &p.email, &p.first_name, &p.last_name, &p.postcode, &created]);
+            for p in rows {
+                let (id, created) = (p.id.to_string(), p.created_at.to_string());
+                w.write_record([&id, &p.email, &p.first_name, &p.last_name, &p.postcode, &created])
+                    .map_err(fail)?;
             }
-            let bytes = w.into_inner().unwrap_or_default();
-            let next = (rows.len() as i64 == EXPORT_PAGE)
-                .then(|| rows.last().map(|p| p.id))
-                .flatten();
-            Some((Ok::<_, std::io::Error>(bytes), next))
-        }
-    });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"people.csv\"".to_owned(),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response())
+            w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
+        },
+        |p| p.id,
+        "people",
+    ))
 }
 
 #[cfg(test)]

@@ -3,12 +3,10 @@
 
 use askama::Template;
 use axum::Form;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use relais_core::role::Permission;
-use relais_store::{Burst, BurstKind, InvalidationFilter, OrgAccess, Petition, SignatureRecord};
+use relais_store::{Burst, BurstKind, InvalidationFilter, Petition, SignatureRecord};
 
 use crate::extract::Lang;
 use crate::render::{Chrome, local_time, page, refused};
@@ -87,38 +85,17 @@ pub(crate) async fn export(
     let access = staff.require(Permission::EditContent)?.clone();
     let petition = state.store.petition(&access, id).await?;
     let store = state.store.clone();
-    // Each step reads the next page after the last id sent (keyset paging).
-    let stream = futures_util::stream::unfold(Some(0_i64), move |after| {
-        let store = store.clone();
-        let access: OrgAccess = access.clone();
-        async move {
-            let after = after?;
-            let chunk = match store.signatures_page(&access, id, after, EXPORT_PAGE).await {
-                Ok(rows) if rows.is_empty() && after > 0 => return None,
-                Ok(rows) => {
-                    let next = rows.last().map(|r| r.id);
-                    csv_rows(&rows, after == 0).map(|bytes| (bytes, next))
-                }
-                Err(e) => Err(AppError::Store(e)),
-            };
-            match chunk {
-                Ok((bytes, next)) => Some((Ok::<_, std::io::Error>(bytes), next)),
-                Err(e) => {
-                    tracing::error!(error = %e, "signature export failed midway");
-                    Some((Err(std::io::Error::other("export failed")), None))
-                }
-            }
-        }
-    });
-    let name = format!("attachment; filename=\"signatures-{}.csv\"", petition.slug);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(crate::csv_export::stream(
+        &format!("signatures-{}.csv", petition.slug),
+        EXPORT_PAGE,
+        move |after| {
+            let (store, access) = (store.clone(), access.clone());
+            async move { store.signatures_page(&access, id, after, EXPORT_PAGE).await }
+        },
+        |rows: &[SignatureRecord], first| csv_rows(rows, first),
+        |r| r.id,
+        "signatures",
+    ))
 }
 
 pub(crate) struct BurstRow {

@@ -55,10 +55,7 @@ struct UnsubscribeTemplate {
 
 /// What the purpose is about, in words (`petition:7:updates` → its title).
 async fn describe(state: &AppState, t: &crate::i18n::Tr, purpose: &str) -> Result<String, AppError> {
-    let petition = purpose
-        .strip_prefix("petition:")
-        .and_then(|rest| rest.strip_suffix(":updates"))
-        .and_then(|id| id.parse::<i64>().ok());
+    let petition = relais_core::post::petition_of_purpose(purpose);
     Ok(match petition {
         Some(id) => {
             let title = state
