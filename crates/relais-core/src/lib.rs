@@ -2,13 +2,16 @@
 //! parsing, validation, signing and scheduling are pure functions so they can be
 //! unit-tested exhaustively and reused by the web layer, the CLI and the worker.
 
+pub mod allocation;
 pub mod amount_words;
 pub mod backoff;
 pub mod chart;
+pub mod cohort;
 pub mod color;
 pub mod disposable;
 pub mod email;
 pub mod gift;
+pub mod iban;
 pub mod legal;
 pub mod locale;
 pub mod markdown;

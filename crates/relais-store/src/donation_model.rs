@@ -92,6 +92,8 @@ pub struct NewGift<'a> {
     pub provider_ref: &'a str,
     /// The exact wording of the newsletter box, if ticked.
     pub newsletter_wording: &'a str,
+    /// For a monthly gift: the reference of the pledge it opens (this gift is its first collection).
+    pub pledge_ref: Option<&'a str>,
 }
 
 /// A gift.
@@ -137,11 +139,19 @@ pub struct Gift {
     pub created_at: i64,
     /// Paid.
     pub paid_at: Option<i64>,
+    /// `sandbox`, `stripe`, `sepa`, `offline`.
+    pub provider: String,
+    /// The monthly pledge this gift is one collection of.
+    pub pledge_id: Option<i64>,
+    /// SEPA sequence type of its collection (`FRST`, `RCUR`, `OOFF`, `FNAL`), else empty.
+    pub sequence: String,
+    /// Why it failed or was returned (a bank's reject code, a provider's reason), else empty.
+    pub failure: String,
 }
 
 pub(crate) const GIFT_COLUMNS: &str = "id, org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
      provider_ref, wants_receipt, first_name, last_name, email, address, postcode, city, country, locale, created_at, \
-     paid_at";
+     paid_at, provider, pledge_id, sequence, failure";
 
 /// A tax receipt.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -87,12 +87,44 @@ macro_rules! impl_donation_store {
                     .bind(d.email.as_str())
                     .fetch_one(&mut *tx)
                     .await?;
+                // A monthly gift opens a pledge; this gift is its first collection.
+                let pledge_id: Option<i64> = match g.pledge_ref {
+                    Some(reference) => Some(
+                        sqlx::query_scalar(
+                            "INSERT INTO pledges (org_id, campaign_id, supporter_id, reference, amount_cents, method, \
+                             provider, status, wants_receipt, first_name, last_name, email, address, postcode, city, \
+                             country, locale, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, \
+                             $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+                        )
+                        .bind(g.campaign.org_id)
+                        .bind(g.campaign.id)
+                        .bind(supporter)
+                        .bind(reference)
+                        .bind(d.amount.cents())
+                        .bind(g.method)
+                        .bind(g.provider)
+                        .bind(d.wants_receipt)
+                        .bind(&d.first_name)
+                        .bind(&d.last_name)
+                        .bind(d.email.as_str())
+                        .bind(&d.address)
+                        .bind(&d.postcode)
+                        .bind(&d.city)
+                        .bind(&d.country)
+                        .bind(g.locale)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err($crate::error::conflict_on_unique("pledge reference"))?,
+                    ),
+                    None => None,
+                };
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO gifts (org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
                      provider, provider_ref, wants_receipt, consent_newsletter, first_name, last_name, email, address, \
-                     postcode, city, country, locale, created_at) \
+                     postcode, city, country, locale, created_at, pledge_id) \
                      VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                     $18, $19) RETURNING id",
+                     $18, $19, $20) RETURNING id",
                 )
                 .bind(g.campaign.org_id)
                 .bind(g.campaign.id)
@@ -113,6 +145,7 @@ macro_rules! impl_donation_store {
                 .bind(&d.country)
                 .bind(g.locale)
                 .bind(now)
+                .bind(pledge_id)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err($crate::error::conflict_on_unique("payment reference"))?;
@@ -155,6 +188,20 @@ macro_rules! impl_donation_store {
                 let Some(gift) = gift else {
                     return Ok(None);
                 };
+                // The first confirmed payment makes a monthly pledge active; a
+                // SEPA collection counts on its mandate (the next one is RCUR).
+                sqlx::query("UPDATE pledges SET status = 'active', activated_at = $2 WHERE id = $1 AND status = 'pending'")
+                    .bind(gift.pledge_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE mandates SET collected = collected + 1 \
+                     WHERE id = (SELECT mandate_id FROM gifts WHERE id = $1)",
+                )
+                .bind(gift.id)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "UPDATE campaigns SET raised_cents = raised_cents + $2, gifts_count = gifts_count + 1 WHERE id = $1",
                 )
@@ -223,9 +270,12 @@ macro_rules! impl_donation_store {
                 Ok(Some((gift, receipt)))
             }
 
-            async fn fail_gift(&self, provider_ref: &str) -> $crate::StoreResult<bool> {
-                let done = sqlx::query("UPDATE gifts SET status = 'failed' WHERE provider_ref = $1 AND status = 'pending'")
-                    .bind(provider_ref)
+            async fn fail_gift(&self, provider_ref: &str, reason: &str) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE gifts SET status = 'failed', failure = $2 WHERE provider_ref = $1 AND status = 'pending'",
+                )
+                .bind(provider_ref)
+                .bind(reason)
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)

@@ -8,6 +8,8 @@ mod access;
 pub mod donation_model;
 mod donations;
 mod error;
+mod giving;
+pub mod giving_model;
 mod me;
 mod migrate;
 pub mod model;
@@ -20,6 +22,7 @@ mod petitions;
 pub mod post_model;
 mod postgres;
 mod posts;
+mod sepa;
 mod sign_batch;
 mod sqlite;
 mod staff;
@@ -39,6 +42,7 @@ use relais_core::{Email, Role};
 pub use access::{OrgAccess, SelfAccess};
 pub use donation_model::{Campaign, Gift, MyGift, MySignature, NewGift, Receipt};
 pub use error::{StoreError, StoreResult};
+pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, SepaRun};
 pub use model::*;
 pub use people_model::{PersonRow, PersonSignature, TimelineEntry};
 pub use petition_model::{
@@ -416,8 +420,9 @@ pub trait DonationStore: Send + Sync {
         paid_at: i64,
         now: i64,
     ) -> StoreResult<Option<(Gift, Option<Receipt>)>>;
-    /// Marks a pending gift failed; `false` when it was not pending.
-    async fn fail_gift(&self, provider_ref: &str) -> StoreResult<bool>;
+    /// Marks a pending gift failed, saying why (a provider's or bank's reason);
+    /// `false` when it was not pending.
+    async fn fail_gift(&self, provider_ref: &str, reason: &str) -> StoreResult<bool>;
     /// One gift, for the worker and the thank-you page.
     async fn gift(&self, id: i64) -> StoreResult<Option<Gift>>;
     /// One gift by the provider's reference.
@@ -434,6 +439,77 @@ pub trait DonationStore: Send + Sync {
         after_id: i64,
         limit: i64,
     ) -> StoreResult<Vec<(Gift, Option<String>)>>;
+}
+
+/// How an association is paid, and monthly pledges.
+#[async_trait]
+pub trait GivingStore: Send + Sync {
+    /// The association's payment settings (empty when never saved).
+    async fn payment_settings(&self, org_id: i64) -> StoreResult<PaymentSettings>;
+    /// Saves them.
+    async fn save_payment_settings(&self, access: &OrgAccess, settings: &PaymentSettings, now: i64) -> StoreResult<()>;
+    /// A pledge by id (the worker, for the thank-you e-mail's stop link).
+    async fn pledge(&self, id: i64) -> StoreResult<Option<Pledge>>;
+    /// A pledge by Relais's reference (webhooks, cancellation links; the caller checks the association).
+    async fn pledge_by_ref(&self, reference: &str) -> StoreResult<Option<Pledge>>;
+    /// A pledge by the provider's id (a Stripe subscription, a mandate reference).
+    async fn pledge_by_provider_id(&self, provider: &str, provider_id: &str) -> StoreResult<Option<Pledge>>;
+    /// Records the provider's id of a pledge, once (later calls change nothing).
+    async fn link_pledge(&self, reference: &str, provider_id: &str) -> StoreResult<()>;
+    /// The gift of one monthly collection, created pending on first sight of
+    /// `provider_ref` (an invoice id), reopened if it had failed and is retried.
+    async fn record_collection(
+        &self,
+        pledge: &Pledge,
+        provider_ref: &str,
+        amount_cents: i64,
+        now: i64,
+    ) -> StoreResult<Gift>;
+    /// Stops a pledge at once (`by`: `donor`, `staff`, `provider`); `None` when it was already stopped.
+    async fn cancel_pledge(&self, reference: &str, by: &str, now: i64) -> StoreResult<Option<Pledge>>;
+    /// The association's pledges, newest first (confirmed ones: active or cancelled).
+    async fn pledges(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<Pledge>>;
+    /// A person's own pledges (`/me`).
+    async fn my_pledges(&self, who: &SelfAccess) -> StoreResult<Vec<Pledge>>;
+}
+
+/// SEPA direct debit run by the association with its own bank.
+#[async_trait]
+pub trait SepaStore: Send + Sync {
+    /// Records the mandate a donor signed for a pending SEPA gift (and its
+    /// pledge, which becomes active); [`StoreError::NotFound`] when the gift is
+    /// not waiting for a mandate.
+    async fn sign_mandate(&self, gift_ref: &str, mandate: &NewMandate<'_>, now: i64) -> StoreResult<Mandate>;
+    /// The mandate a gift is collected on.
+    async fn mandate_of_gift(&self, gift_id: i64) -> StoreResult<Option<Mandate>>;
+    /// The association's mandates, newest first.
+    async fn mandates(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<Mandate>>;
+    /// Makes the next collection on a mandate its last (`FNAL`).
+    async fn request_final(&self, access: &OrgAccess, mandate_id: i64) -> StoreResult<()>;
+    /// Gathers every collection due (signed one-off gifts, this month's instalment
+    /// of each active pledge) into a new run dated `collection_date`
+    /// (`YYYY-MM-DD`), with their sequence types; `None` when nothing is due.
+    async fn prepare_run(
+        &self,
+        access: &OrgAccess,
+        collection_date: &str,
+        message_id: &str,
+        now: i64,
+    ) -> StoreResult<Option<(SepaRun, Vec<RunDebit>)>>;
+    /// Stores the pain.008 file generated for a run.
+    async fn set_run_file(&self, access: &OrgAccess, run_id: i64, xml: &str) -> StoreResult<()>;
+    /// The association's runs, newest first.
+    async fn sepa_runs(&self, access: &OrgAccess) -> StoreResult<Vec<SepaRun>>;
+    /// One run with its debits.
+    async fn sepa_run(&self, access: &OrgAccess, run_id: i64) -> StoreResult<Option<(SepaRun, Vec<RunDebit>)>>;
+    /// A run's pain.008 file.
+    async fn run_file(&self, access: &OrgAccess, run_id: i64) -> StoreResult<Option<String>>;
+    /// The bank has collected the run: every debit not rejected is paid (receipt,
+    /// thank-you e-mail); final collections end their pledges. Returns how many were paid now.
+    async fn settle_run(&self, access: &OrgAccess, run_id: i64, now: i64) -> StoreResult<i64>;
+    /// Records a bank reject (before settlement: the gift failed) or return (after:
+    /// refunded, receipt cancelled) with its reason code.
+    async fn reject_debit(&self, access: &OrgAccess, gift_id: i64, reason: &str, now: i64) -> StoreResult<Gift>;
 }
 
 /// What a person sees of themselves (`/me`), through a [`SelfAccess`].
@@ -458,7 +534,17 @@ pub trait MeStore: Send + Sync {
 /// Everything the application needs from storage.
 #[async_trait]
 pub trait Store:
-    OrgStore + StaffStore + OutboxStore + PetitionStore + SupporterStore + PostStore + PeopleStore + DonationStore + MeStore
+    OrgStore
+    + StaffStore
+    + OutboxStore
+    + PetitionStore
+    + SupporterStore
+    + PostStore
+    + PeopleStore
+    + DonationStore
+    + MeStore
+    + GivingStore
+    + SepaStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

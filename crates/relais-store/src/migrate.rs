@@ -20,6 +20,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0005_donations",
         include_str!("../migrations/sqlite/0005_donations.sql"),
     ),
+    ("0006_payments", include_str!("../migrations/sqlite/0006_payments.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -36,6 +37,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0005_donations",
         include_str!("../migrations/postgres/0005_donations.sql"),
+    ),
+    (
+        "0006_payments",
+        include_str!("../migrations/postgres/0006_payments.sql"),
     ),
 ];
 

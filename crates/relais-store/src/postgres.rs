@@ -89,6 +89,8 @@ crate::supporters::impl_supporter_store!(PgStore);
 crate::people::impl_people_store!(PgStore);
 crate::donations::impl_donation_store!(PgStore);
 crate::me::impl_me_store!(PgStore);
+crate::giving::impl_giving_store!(PgStore);
+crate::sepa::impl_sepa_store!(PgStore);
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");

@@ -88,6 +88,8 @@ crate::supporters::impl_supporter_store!(SqliteStore);
 crate::people::impl_people_store!(SqliteStore);
 crate::donations::impl_donation_store!(SqliteStore);
 crate::me::impl_me_store!(SqliteStore);
+crate::giving::impl_giving_store!(SqliteStore);
+crate::sepa::impl_sepa_store!(SqliteStore);
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");

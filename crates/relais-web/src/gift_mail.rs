@@ -40,6 +40,8 @@ struct GiftMessage {
     receipt: Option<String>,
     tax: Option<String>,
     monthly: Option<String>,
+    /// How to stop a monthly gift: a link in every e-mail about it.
+    stop: Option<String>,
     footer: String,
     me: String,
 }
@@ -71,6 +73,10 @@ pub(crate) async fn render(
         None => None,
     };
     let receipt = store.receipt_of(gift.id).await.map_err(transient)?;
+    let pledge = match gift.pledge_id {
+        Some(id) => store.pledge(id).await.map_err(transient)?,
+        None => None,
+    };
     let locale = Locale::parse(&gift.locale).unwrap_or(Locale::Fr);
     let t = Tr::new(Arc::clone(catalogues), locale);
     let amount = Money::from_cents(gift.amount_cents);
@@ -102,6 +108,10 @@ pub(crate) async fn render(
             )
         }),
         monthly: (gift.frequency == "monthly").then(|| t.get("gift-mail-monthly")),
+        stop: pledge.filter(|p| p.status == "active").map(|p| {
+            let link = crate::routes::pledge_stop::stop_link(signer, config, &p.reference, crate::now());
+            t.arg("gift-mail-stop", "url", &link)
+        }),
         footer: t.arg("gift-mail-footer", "org", &org.name),
         me: t.arg(
             "me-link",

@@ -12,6 +12,7 @@ mod images;
 mod limits;
 mod metrics;
 mod password;
+mod payments;
 mod post_mail;
 mod receipt_pdf;
 mod receipts;
@@ -42,6 +43,10 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Days a signature may stay unconfirmed (also the confirmation link's lifetime).
     pub signature_expiry_days: i64,
+    /// Stripe's API address (a local server in tests).
+    pub stripe_api_url: String,
+    /// Associations without a payment provider take gifts on the sandbox page (demos, tests).
+    pub sandbox_payments: bool,
 }
 
 impl WebConfig {
@@ -77,6 +82,8 @@ pub struct AppState {
     petitions: routes::petition::PetitionCache,
     /// Share images (PNG), re-rendered at most once a minute per petition and language.
     share_images: routes::share::ShareImageCache,
+    /// Calls payment providers (one connection pool for every association).
+    http: reqwest::Client,
 }
 
 /// Shared handle on the state.
@@ -103,6 +110,10 @@ impl AppState {
             pages: routes::petition::PageCache::default(),
             petitions: routes::petition::PetitionCache::default(),
             share_images: routes::share::ShareImageCache::default(),
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         })
     }
 

@@ -58,6 +58,14 @@ pub struct Settings {
     /// worker; 0 for no limit. Messages people wait for (confirmations) always go first.
     #[arg(long, env = "RELAIS_BULK_PER_SECOND", default_value_t = relais_messaging::DEFAULT_BULK_PER_SECOND, global = true)]
     pub bulk_per_second: u32,
+    /// Stripe's API address; change it only to test against a local Stripe-compatible server.
+    #[arg(long, env = "RELAIS_STRIPE_API_URL", default_value = "https://api.stripe.com", value_parser = parse_base_url, global = true)]
+    pub stripe_api_url: url::Url,
+    /// Lets donors "pay" on Relais's own sandbox page when their association has no
+    /// payment provider configured (demos and tests; `serve --demo` turns it on).
+    /// Sandbox gifts are not real money: never enable it in production.
+    #[arg(long, env = "RELAIS_SANDBOX_PAYMENTS", global = true)]
+    pub sandbox_payments: bool,
     /// Log filter, e.g. `info` or `relais=debug,info`.
     #[arg(long, env = "RELAIS_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -157,6 +165,8 @@ pub fn unknown_env_settings() -> Vec<String> {
         "RELAIS_LOG_FORMAT",
         "RELAIS_SIGNATURE_EXPIRY_DAYS",
         "RELAIS_BULK_PER_SECOND",
+        "RELAIS_STRIPE_API_URL",
+        "RELAIS_SANDBOX_PAYMENTS",
     ];
     std::env::vars()
         .map(|(k, _)| k)

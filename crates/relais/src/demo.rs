@@ -75,11 +75,20 @@ pub async fn seed(store: &DynStore) -> StoreResult<Option<(i64, i64)>> {
         goal: "12000".into(),
         amounts: "20, 50, 100".into(),
         once: "on".into(),
-        monthly: String::new(),
+        monthly: "on".into(),
         thanks: "Grâce à vous, 450 élèves auront de l’eau potable à l’école.".into(),
     };
     if let Ok(draft) = campaign.parse() {
         store.create_campaign(&access, &draft, true, now).await?;
     }
+    // Direct debit with the example creditor identifier and account of the SEPA
+    // documentation: donors sign mandates, staff prepare a bank file to look at.
+    let payments = relais_store::PaymentSettings {
+        sepa_creditor_id: "FR72ZZZ123456".into(),
+        sepa_iban: "FR7630006000011234567890189".into(),
+        sepa_bic: "AGRIFRPP".into(),
+        ..Default::default()
+    };
+    store.save_payment_settings(&access, &payments, now).await?;
     Ok(Some((user.id, org.id)))
 }

@@ -75,6 +75,8 @@ fn web_config(settings: &Settings) -> WebConfig {
         data_dir: settings.data.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
         signature_expiry_days: settings.signature_expiry_days,
+        stripe_api_url: settings.stripe_api_url.as_str().trim_end_matches('/').to_owned(),
+        sandbox_payments: settings.sandbox_payments,
     }
 }
 
@@ -116,6 +118,9 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     datadir::ensure(&settings.data).map_err(|e| RunError::Runtime(e.to_string()))?;
+    let mut settings = settings;
+    // The demo association pays on the sandbox page: nothing to configure, no network.
+    settings.sandbox_payments |= options.demo;
     // Two servers on one SQLite folder would fight over the write lock and each
     // believe it is alone; PostgreSQL installations may run many.
     let _lock = if settings.uses_sqlite() {

@@ -283,6 +283,7 @@ pub(crate) async fn offline(
                 method,
                 provider_ref: &reference,
                 newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
+                pledge_ref: None,
             },
             crate::now(),
         )

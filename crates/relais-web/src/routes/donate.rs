@@ -10,10 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use relais_core::Locale;
 use relais_core::gift::{Frequency, GiftInput, MAX_GIFT, MIN_GIFT};
 use relais_core::money::{Money, cost_after_reduction};
+use relais_payments::Checkout;
 use relais_store::{Campaign, Gift, NewGift, Org};
 
 use crate::extract::{ClientIp, Lang};
 use crate::gift_mail::TAX_REDUCTION_PERCENT;
+use crate::payments::{self, Method, Offer};
 use crate::render::{Brand, Chrome, Errors, page, refused};
 use crate::{AppError, AppState, Shared};
 
@@ -25,6 +27,8 @@ pub(crate) struct GiftForm {
     #[serde(flatten)]
     pub gift: GiftInput,
     pub amount_other: String,
+    /// `card` or `sepa` (direct debit); empty: the first the association offers.
+    pub method: String,
 }
 
 impl GiftForm {
@@ -51,23 +55,37 @@ struct DonateTemplate {
     tax_note: Option<String>,
     errors: Errors,
     form: GiftForm,
+    offer: Offer,
 }
 
-/// The frequencies a donor can choose: a campaign may ask for monthly giving, but
-/// until a provider collects it every month (card subscriptions, SEPA runs) only
-/// one-off gifts are taken, so nobody believes they give monthly when they do not.
-fn offered(campaign: &Campaign) -> Vec<Frequency> {
+/// The frequencies a donor can choose: what the campaign asks for and a provider
+/// of the association can collect (monthly giving needs card subscriptions or
+/// SEPA runs), so nobody believes they give monthly when they do not.
+fn offered(campaign: &Campaign, offer: &Offer) -> Vec<Frequency> {
     campaign
         .frequencies
         .iter()
         .copied()
-        .filter(|f| *f == Frequency::Once)
+        .filter(|f| offer.takes(*f))
         .collect()
 }
 
 impl DonateTemplate {
     fn offers(&self, f: &str) -> bool {
-        offered(&self.campaign).iter().any(|x| x.as_str() == f)
+        offered(&self.campaign, &self.offer).iter().any(|x| x.as_str() == f)
+    }
+
+    /// The association takes gifts online at all.
+    fn open(&self) -> bool {
+        !offered(&self.campaign, &self.offer).is_empty()
+    }
+
+    fn card(&self) -> bool {
+        self.offer.card.is_some()
+    }
+
+    fn method_chosen(&self, m: &str) -> bool {
+        self.form.method == m || (self.form.method.is_empty() && m == "card" && self.card())
     }
 
     fn chosen(&self, value: &str) -> bool {
@@ -114,6 +132,7 @@ fn donate_page(
     lang: Lang,
     errors: Errors,
     form: GiftForm,
+    offer: Offer,
 ) -> DonateTemplate {
     let t = state.tr(lang.or(org.locale()));
     let mut c = Chrome::new(t.clone(), campaign.title.clone(), &format!("/d/{}", campaign.slug));
@@ -151,6 +170,7 @@ fn donate_page(
         tax_note,
         errors,
         form,
+        offer,
         c,
         campaign,
         org,
@@ -164,16 +184,17 @@ pub(crate) async fn show(
     lang: Lang,
 ) -> Result<Response, AppError> {
     let (campaign, org) = public_campaign(&state, &slug).await?;
+    let offer = payments::offer(&state, org.id).await?;
     let mut form = GiftForm::default();
-    form.gift.frequency = "once".into();
+    form.gift.frequency = offered(&campaign, &offer).first().map_or("once", |f| f.as_str()).into();
     form.gift.amount = middle_amount(&campaign).map_or_else(|| "other".to_owned(), amount_value);
     form.gift.receipt = if org.tax_eligible { "on".into() } else { String::new() };
-    let page_ = donate_page(&state, campaign, org, lang, Errors::default(), form);
+    let page_ = donate_page(&state, campaign, org, lang, Errors::default(), form, offer);
     Ok(crate::routes::public::public_page(page(&page_)?, "no-store"))
 }
 
 /// `POST /d/{slug}`: checks the gift, records it as pending and sends the donor to
-/// the payment provider's page.
+/// the payment provider's page (Stripe Checkout, the SEPA mandate form, the sandbox).
 pub(crate) async fn give(
     State(state): State<Shared>,
     Path(slug): Path<String>,
@@ -183,22 +204,38 @@ pub(crate) async fn give(
 ) -> Result<Response, AppError> {
     let (campaign, org) = public_campaign(&state, &slug).await?;
     state.limits.signing(ip)?;
+    let offer = payments::offer(&state, org.id).await?;
     let locale = lang.or(org.locale());
+    let t = state.tr(locale);
     let mut input = form.input();
     if !org.tax_eligible {
         // No receipt can be issued: the address stays optional.
         input.receipt = String::new();
     }
-    let draft = match input.parse(&offered(&campaign), MIN_GIFT, MAX_GIFT, locale) {
-        Ok(draft) => draft,
-        Err(field_errors) => {
-            let t = state.tr(locale);
-            let errors = Errors::from_fields(&t, &field_errors);
-            return refused(&donate_page(&state, campaign, org, lang, errors, form));
-        }
+    let refuse = |errors: Errors, form: GiftForm, offer: Offer| {
+        refused(&donate_page(
+            &state,
+            campaign.clone(),
+            org.clone(),
+            lang,
+            errors,
+            form,
+            offer,
+        ))
     };
-    let t = state.tr(locale);
-    let provider_ref = format!("sandbox_{}", relais_store::random_token());
+    let draft = match input.parse(&offered(&campaign, &offer), MIN_GIFT, MAX_GIFT, locale) {
+        Ok(draft) => draft,
+        Err(field_errors) => return refuse(Errors::from_fields(&t, &field_errors), form, offer),
+    };
+    let methods = offer.methods(draft.frequency);
+    let method = match Method::parse(&form.method) {
+        Some(m) if methods.contains(&m) => m,
+        None if form.method.is_empty() && !methods.is_empty() => methods[0],
+        _ => return refuse(Errors::one("method", t.get("donate-method-unavailable")), form, offer),
+    };
+    let provider = payments::provider(&state, &offer, method, &campaign.slug);
+    let provider_ref = payments::gift_reference(provider.name());
+    let pledge_ref = (draft.frequency == Frequency::Monthly).then(payments::pledge_reference);
     let gift = state
         .store
         .start_gift(
@@ -206,20 +243,42 @@ pub(crate) async fn give(
                 campaign: &campaign,
                 draft: &draft,
                 locale: locale.code(),
-                provider: "sandbox",
-                method: if draft.frequency == Frequency::Monthly {
-                    "sepa"
-                } else {
-                    "card"
-                },
+                provider: provider.name(),
+                method: method.as_str(),
                 provider_ref: &provider_ref,
                 newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
+                pledge_ref: pledge_ref.as_deref(),
             },
             crate::now(),
         )
         .await?;
-    tracing::info!(org = org.id, gift = gift.id, "gift started");
-    Ok(Redirect::to(&format!("/d/{}/sandbox/{}", campaign.slug, gift.provider_ref)).into_response())
+    tracing::info!(org = org.id, gift = gift.id, provider = provider.name(), "gift started");
+    let success = state
+        .config
+        .link(&format!("/d/{}/merci/{}", campaign.slug, gift.provider_ref));
+    let cancel = state.config.link(&format!("/d/{}", campaign.slug));
+    let checkout = Checkout {
+        reference: &gift.provider_ref,
+        pledge: pledge_ref.as_deref(),
+        amount_cents: gift.amount_cents,
+        description: &campaign.title,
+        email: &gift.email,
+        locale: locale.code(),
+        success_url: &success,
+        cancel_url: &cancel,
+    };
+    match provider.start(&checkout).await {
+        Ok(started) => Ok(Redirect::to(&started.url).into_response()),
+        Err(e) => {
+            // Nothing was charged: the gift is marked failed and the form comes back filled in.
+            tracing::warn!(org = org.id, gift = gift.id, error = %e, "payment provider refused to start");
+            state
+                .store
+                .fail_gift(&gift.provider_ref, "provider unavailable")
+                .await?;
+            refuse(Errors::one("method", t.get("donate-provider-down")), form, offer)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -231,15 +290,25 @@ struct SandboxTemplate {
     action: String,
 }
 
-async fn pending_gift(state: &AppState, slug: &str, reference: &str) -> Result<(Campaign, Org, Gift), AppError> {
+/// A gift made on this campaign (its reference is an unguessable token).
+pub(crate) async fn gift_of(state: &AppState, slug: &str, reference: &str) -> Result<(Campaign, Org, Gift), AppError> {
     let (campaign, org) = public_campaign(state, slug).await?;
     let gift = state
         .store
         .gift_by_ref(reference)
         .await?
-        .filter(|g| g.campaign_id == Some(campaign.id) && reference.starts_with("sandbox_"))
+        .filter(|g| g.campaign_id == Some(campaign.id))
         .ok_or(AppError::NotFound)?;
     Ok((campaign, org, gift))
+}
+
+/// A gift the sandbox may settle: made through it, on an installation that allows it.
+async fn sandbox_gift(state: &AppState, slug: &str, reference: &str) -> Result<(Campaign, Org, Gift), AppError> {
+    let found = gift_of(state, slug, reference).await?;
+    if found.2.provider != "sandbox" || !state.config.sandbox_payments {
+        return Err(AppError::NotFound);
+    }
+    Ok(found)
 }
 
 /// `GET /d/{slug}/sandbox/{ref}`: the demonstration provider's page.
@@ -248,7 +317,7 @@ pub(crate) async fn sandbox(
     Path((slug, reference)): Path<(String, String)>,
     lang: Lang,
 ) -> Result<Response, AppError> {
-    let (campaign, org, gift) = pending_gift(&state, &slug, &reference).await?;
+    let (campaign, org, gift) = sandbox_gift(&state, &slug, &reference).await?;
     if gift.status != "pending" {
         return Ok(Redirect::to(&format!("/d/{}/merci/{}", campaign.slug, gift.provider_ref)).into_response());
     }
@@ -275,7 +344,7 @@ pub(crate) async fn sandbox_outcome(
     Path((slug, reference)): Path<(String, String)>,
     Form(form): Form<SandboxForm>,
 ) -> Result<Response, AppError> {
-    let (campaign, _, gift) = pending_gift(&state, &slug, &reference).await?;
+    let (campaign, _, gift) = sandbox_gift(&state, &slug, &reference).await?;
     match form.outcome.as_str() {
         "paid" => {
             if let Some((gift, receipt)) = state.store.complete_gift(&gift.provider_ref, crate::now()).await? {
@@ -283,7 +352,10 @@ pub(crate) async fn sandbox_outcome(
             }
         }
         "failed" => {
-            state.store.fail_gift(&gift.provider_ref).await?;
+            state
+                .store
+                .fail_gift(&gift.provider_ref, "declined on the sandbox page")
+                .await?;
         }
         _ => return Err(AppError::BadRequest("outcome must be paid or failed".into())),
     }
@@ -295,50 +367,81 @@ pub(crate) async fn sandbox_outcome(
 struct ThanksTemplate {
     c: Chrome,
     campaign: Campaign,
-    paid: bool,
+    /// `paid`, `failed` or `pending` (waiting for the provider or the next SEPA run).
+    status: &'static str,
     text: String,
     receipt: Option<String>,
+    monthly: Option<String>,
+    /// Reload link while a card payment is being confirmed.
+    reload: Option<String>,
 }
 
-/// `GET /d/{slug}/merci/{ref}`.
+/// `GET /d/{slug}/merci/{ref}`: where providers send the donor back.
 pub(crate) async fn thanks(
     State(state): State<Shared>,
     Path((slug, reference)): Path<(String, String)>,
     lang: Lang,
 ) -> Result<Response, AppError> {
-    let (campaign, org, gift) = pending_gift(&state, &slug, &reference).await?;
+    let (campaign, org, gift) = gift_of(&state, &slug, &reference).await?;
     let t = state.tr(lang.or(org.locale()));
-    let paid = gift.status == "paid";
-    let title = if paid {
-        "donate-thanks-title"
+    let locale: Locale = t.locale;
+    let amount = Money::from_cents(gift.amount_cents).format(locale);
+    let mandate = if gift.provider == "sepa" {
+        state.store.mandate_of_gift(gift.id).await?
     } else {
-        "donate-failed-title"
+        None
+    };
+    let (status, title, text) = match (gift.status.as_str(), &mandate) {
+        ("paid", _) => (
+            "paid",
+            "donate-thanks-title",
+            t.args("donate-thanks-text", &[("amount", &amount), ("email", &gift.email)]),
+        ),
+        ("pending", Some(m)) => (
+            "pending",
+            "donate-mandate-title",
+            t.args(
+                "donate-mandate-text",
+                &[
+                    ("amount", &amount),
+                    ("reference", &m.reference),
+                    (
+                        "account",
+                        &relais_core::iban::Iban::parse(&m.iban).map_or_else(|_| String::new(), |i| i.masked()),
+                    ),
+                    ("email", &gift.email),
+                ],
+            ),
+        ),
+        // The donor has not signed the mandate yet: back to the form.
+        ("pending", None) if gift.provider == "sepa" => {
+            return Ok(Redirect::to(&format!("/d/{}/mandat/{}", campaign.slug, gift.provider_ref)).into_response());
+        }
+        ("pending", None) => ("pending", "donate-confirming-title", t.get("donate-confirming-text")),
+        _ => ("failed", "donate-failed-title", t.get("donate-failed-text")),
     };
     let mut c = Chrome::new(t.clone(), t.get(title), &format!("/d/{slug}"));
     c.brand = Some(Brand::of(&org));
-    let locale: Locale = t.locale;
-    let text = if paid {
-        t.args(
-            "donate-thanks-text",
-            &[
-                ("amount", &Money::from_cents(gift.amount_cents).format(locale)),
-                ("email", &gift.email),
-            ],
-        )
-    } else {
-        t.get("donate-failed-text")
-    };
     let receipt = match state.store.receipt_of(gift.id).await? {
-        Some(r) if paid => Some(t.arg("donate-thanks-receipt", "number", &r.number)),
+        Some(r) if status == "paid" => Some(t.arg("donate-thanks-receipt", "number", &r.number)),
         _ => None,
     };
-    page(&ThanksTemplate {
-        c,
-        campaign,
-        paid,
-        text,
-        receipt,
-    })
+    let monthly =
+        (gift.pledge_id.is_some() && status != "failed").then(|| t.arg("donate-monthly-note", "amount", &amount));
+    let reload =
+        (status == "pending" && mandate.is_none()).then(|| format!("/d/{}/merci/{}", campaign.slug, gift.provider_ref));
+    Ok(crate::routes::public::public_page(
+        page(&ThanksTemplate {
+            c,
+            campaign,
+            status,
+            text,
+            receipt,
+            monthly,
+            reload,
+        })?,
+        "no-store",
+    ))
 }
 
 #[cfg(test)]

@@ -46,6 +46,14 @@ struct GiftRow {
     receipt: Option<String>,
 }
 
+/// A monthly gift and, while it runs, the link that stops it.
+struct PledgeRow {
+    amount: String,
+    since: String,
+    active: bool,
+    stop: String,
+}
+
 struct ConsentRow {
     purpose: String,
     label: String,
@@ -59,6 +67,7 @@ struct MeTemplate {
     name: String,
     token: String,
     gifts: Vec<GiftRow>,
+    pledges: Vec<PledgeRow>,
     signatures: Vec<MySignature>,
     consents: Vec<ConsentRow>,
     done: Option<String>,
@@ -88,6 +97,22 @@ async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) 
             receipt: g.receipt,
         })
         .collect();
+    let now = crate::now();
+    let pledges = state
+        .store
+        .my_pledges(&who)
+        .await?
+        .into_iter()
+        .map(|p| PledgeRow {
+            amount: Money::from_cents(p.amount_cents).format(locale),
+            since: local_time(p.activated_at.unwrap_or(p.created_at), &org.timezone)
+                .get(..10)
+                .unwrap_or_default()
+                .to_owned(),
+            active: p.status == "active",
+            stop: crate::routes::pledge_stop::stop_link(&state.signer, &state.config, &p.reference, now),
+        })
+        .collect();
     let signatures = state.store.my_signatures(&who).await?;
     // Each purpose's latest word, named for people.
     let mut consents: Vec<ConsentRow> = Vec::new();
@@ -108,6 +133,7 @@ async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) 
         name: person.first_name.clone(),
         token: token.to_owned(),
         gifts,
+        pledges,
         signatures,
         consents,
         done: done.map(|id| t.get(id)),

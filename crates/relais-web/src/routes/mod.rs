@@ -7,20 +7,25 @@ pub(crate) mod assets;
 pub(crate) mod auth;
 pub(crate) mod campaigns_admin;
 pub(crate) mod donate;
+pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod newsletter;
+pub(crate) mod payments_admin;
 pub(crate) mod people;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
+pub(crate) mod pledge_stop;
 pub(crate) mod posts_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
+pub(crate) mod sepa_admin;
 pub(crate) mod settings;
 pub(crate) mod share;
 pub(crate) mod sign;
 pub(crate) mod signatures_admin;
 pub(crate) mod sources_admin;
 pub(crate) mod staff;
+pub(crate) mod stripe_webhook;
 pub(crate) mod unsubscribe;
 pub(crate) mod widget;
 
@@ -103,6 +108,14 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
+        .route("/admin/payments", get(payments_admin::show).post(payments_admin::save))
+        .route("/admin/pledges/{reference}/stop", post(payments_admin::stop))
+        .route("/admin/sepa", get(sepa_admin::show))
+        .route("/admin/sepa/runs", post(sepa_admin::prepare))
+        .route("/admin/sepa/runs/{id}", get(sepa_admin::run))
+        .route("/admin/sepa/runs/{id}/pain008.xml", get(sepa_admin::file))
+        .route("/admin/sepa/runs/{id}/settle", post(sepa_admin::settle))
+        .route("/admin/sepa/debits/{gift}/reject", post(sepa_admin::reject))
         .route("/admin/gifts/{id}/receipt.pdf", get(campaigns_admin::receipt))
         .route("/admin/people", get(people::list))
         .route("/admin/people.csv", get(people::export_csv))
@@ -147,6 +160,9 @@ pub(crate) fn router(state: Shared) -> Router {
             get(donate::sandbox).post(donate::sandbox_outcome),
         )
         .route("/d/{slug}/merci/{reference}", get(donate::thanks))
+        .route("/d/{slug}/mandat/{reference}", get(mandate::show).post(mandate::sign))
+        .route("/d/stop/{token}", get(pledge_stop::show).post(pledge_stop::stop))
+        .route("/webhooks/stripe/{org}", post(stripe_webhook::receive))
         .route("/me/{token}", get(me::show))
         .route("/me/{token}/receipts/{file}", get(me::receipt))
         .route("/me/{token}/consents", post(me::consent))
@@ -186,6 +202,8 @@ fn loggable_path(path: &str) -> &str {
         Some("/u/") => "/u/…",
         Some("/r/") => "/r/…",
         _ if path.starts_with("/me/") => "/me/…",
+        // Gift references and stop links: whoever holds one sees a donor's page.
+        _ if path.starts_with("/d/") && path.matches('/').count() > 2 => "/d/…",
         _ => path,
     }
 }

@@ -46,6 +46,8 @@ pub fn settings_for(data: PathBuf, db_url: &str, port: u16) -> Settings {
         email_from: None,
         signature_expiry_days: 14,
         bulk_per_second: relais_messaging::DEFAULT_BULK_PER_SECOND,
+        stripe_api_url: "https://api.stripe.com".parse().expect("url"),
+        sandbox_payments: true,
         log: "warn".into(),
         log_format: "text".into(),
     }

@@ -2295,6 +2295,7 @@ conformance!(
                         method: "card",
                         provider_ref: &reference,
                         newsletter_wording: "",
+                        pledge_ref: None,
                     },
                     NOW,
                 )
@@ -2331,7 +2332,7 @@ conformance!(
         let campaign = store.campaign_by_slug(&campaign.slug).await.unwrap().unwrap();
         assert_eq!((campaign.raised.cents(), campaign.gifts_count), (60_000, 20));
         // A failed confirmation after payment changes nothing.
-        assert!(!store.fail_gift("ref-0").await.unwrap());
+        assert!(!store.fail_gift("ref-0", "declined").await.unwrap());
         // Each paid gift has one thank-you message.
         let gift = store.gift_by_ref("ref-0").await.unwrap().unwrap();
         assert!(
@@ -2343,3 +2344,5 @@ conformance!(
         );
     }
 );
+
+mod giving;
