@@ -170,6 +170,43 @@ pub struct Receipt {
     pub amount_cents: i64,
     /// Issued.
     pub issued_at: i64,
+    /// The donor.
+    pub supporter_id: Option<i64>,
+    /// `gift` (one gift) or `annual` (every receipted gift of a donor's year).
+    pub kind: String,
+    /// Cancelled (by a replacement, a refund, a returned debit).
+    pub cancelled_at: Option<i64>,
+    /// The cancelled receipt this one replaces.
+    pub replaces_id: Option<i64>,
+}
+
+pub(crate) const RECEIPT_COLUMNS: &str =
+    "id, org_id, year, number, gift_id, amount_cents, issued_at, supporter_id, kind, cancelled_at, replaces_id";
+
+/// Corrected donor details, printed on a replacement receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DonorCorrection {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Street address.
+    pub address: String,
+    /// Postcode.
+    pub postcode: String,
+    /// City.
+    pub city: String,
+}
+
+/// What an association declares for a year: receipts issued and their total.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReceiptTotal {
+    /// Year of the gifts.
+    pub year: i64,
+    /// Valid receipts (not cancelled).
+    pub receipts: i64,
+    /// Their total, in cents.
+    pub amount_cents: i64,
 }
 
 /// One of a person's gifts, as their `/me` space lists it.

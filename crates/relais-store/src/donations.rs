@@ -209,35 +209,34 @@ macro_rules! impl_donation_store {
                 .bind(gift.amount_cents)
                 .execute(&mut *tx)
                 .await?;
-                let receipt = if gift.wants_receipt {
+                // Associations that send one annual receipt per donor number it in January.
+                let mode: Option<String> =
+                    sqlx::query_scalar("SELECT receipt_mode FROM payment_settings WHERE org_id = $1")
+                        .bind(gift.org_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let receipt = if gift.wants_receipt && mode.as_deref() != Some("annual") {
                     let year = jiff::Timestamp::from_second(paid_at)
                         .map(|t| i64::from(t.to_zoned(jiff::tz::TimeZone::UTC).year()))
                         .unwrap_or(1970);
                     // The counter row is the lock: numbers come out one at a time, without gaps,
                     // and a rolled-back gift gives its number back with the transaction.
-                    let seq: i64 = sqlx::query_scalar(
-                        "INSERT INTO receipt_counters (org_id, year, last_number) VALUES ($1, $2, 1) \
-                         ON CONFLICT (org_id, year) DO UPDATE SET last_number = receipt_counters.last_number + 1 \
-                         RETURNING last_number",
-                    )
-                    .bind(gift.org_id)
-                    .bind(year)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let number = format!("{year}-{seq:06}");
-                    let receipt: $crate::Receipt = sqlx::query_as(
-                        "INSERT INTO receipts (org_id, year, number, gift_id, amount_cents, issued_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
-                         RETURNING id, org_id, year, number, gift_id, amount_cents, issued_at",
-                    )
-                    .bind(gift.org_id)
-                    .bind(year)
-                    .bind(&number)
-                    .bind(gift.id)
-                    .bind(gift.amount_cents)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let number = Self::next_receipt_number(&mut tx, gift.org_id, year).await?;
+                    let sql = format!(
+                        "INSERT INTO receipts (org_id, year, number, gift_id, amount_cents, issued_at, supporter_id, kind) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'gift') RETURNING {}",
+                        $crate::donation_model::RECEIPT_COLUMNS
+                    );
+                    let receipt: $crate::Receipt = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(gift.org_id)
+                        .bind(year)
+                        .bind(&number)
+                        .bind(gift.id)
+                        .bind(gift.amount_cents)
+                        .bind(now)
+                        .bind(gift.supporter_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
                     Some(receipt)
                 } else {
                     None
@@ -292,10 +291,12 @@ macro_rules! impl_donation_store {
             }
 
             async fn receipt_of(&self, gift_id: i64) -> $crate::StoreResult<Option<$crate::Receipt>> {
-                Ok(sqlx::query_as(
-                    "SELECT id, org_id, year, number, gift_id, amount_cents, issued_at FROM receipts \
-                     WHERE gift_id = $1 AND cancelled_at IS NULL ORDER BY id DESC LIMIT 1",
-                )
+                let sql = format!(
+                    "SELECT {} FROM receipts WHERE cancelled_at IS NULL AND (gift_id = $1 \
+                     OR id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = $1)) ORDER BY id DESC LIMIT 1",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(gift_id)
                 .fetch_optional(&self.pool)
                 .await?)
@@ -321,7 +322,8 @@ macro_rules! impl_donation_store {
                 let mut out = Vec::with_capacity(gifts.len());
                 for gift in gifts {
                     let number: Option<String> = sqlx::query_scalar(
-                        "SELECT number FROM receipts WHERE gift_id = $1 AND cancelled_at IS NULL ORDER BY id DESC LIMIT 1",
+                        "SELECT number FROM receipts WHERE cancelled_at IS NULL AND (gift_id = $1 \
+                         OR id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = $1)) ORDER BY id DESC LIMIT 1",
                     )
                     .bind(gift.id)
                     .fetch_optional(&self.pool)

@@ -6,13 +6,16 @@ macro_rules! impl_giving_store {
         impl $crate::GivingStore for $store {
             async fn payment_settings(&self, org_id: i64) -> $crate::StoreResult<$crate::PaymentSettings> {
                 let row: Option<$crate::PaymentSettings> = sqlx::query_as(
-                    "SELECT stripe_secret_key, stripe_webhook_secret, sepa_creditor_id, sepa_iban, sepa_bic \
-                     FROM payment_settings WHERE org_id = $1",
+                    "SELECT stripe_secret_key, stripe_webhook_secret, sepa_creditor_id, sepa_iban, sepa_bic, \
+                     receipt_mode, max_gift_cents FROM payment_settings WHERE org_id = $1",
                 )
                 .bind(org_id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.unwrap_or_default())
+                Ok(row.unwrap_or_else(|| $crate::PaymentSettings {
+                    receipt_mode: "per_gift".into(),
+                    ..Default::default()
+                }))
             }
 
             async fn save_payment_settings(
@@ -23,10 +26,12 @@ macro_rules! impl_giving_store {
             ) -> $crate::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO payment_settings (org_id, stripe_secret_key, stripe_webhook_secret, \
-                     sepa_creditor_id, sepa_iban, sepa_bic, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     sepa_creditor_id, sepa_iban, sepa_bic, receipt_mode, max_gift_cents, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (org_id) DO UPDATE SET stripe_secret_key = excluded.stripe_secret_key, \
                      stripe_webhook_secret = excluded.stripe_webhook_secret, sepa_creditor_id = excluded.sepa_creditor_id, \
-                     sepa_iban = excluded.sepa_iban, sepa_bic = excluded.sepa_bic, updated_at = excluded.updated_at",
+                     sepa_iban = excluded.sepa_iban, sepa_bic = excluded.sepa_bic, receipt_mode = excluded.receipt_mode, \
+                     max_gift_cents = excluded.max_gift_cents, updated_at = excluded.updated_at",
                 )
                 .bind(access.org_id())
                 .bind(&s.stripe_secret_key)
@@ -34,6 +39,8 @@ macro_rules! impl_giving_store {
                 .bind(&s.sepa_creditor_id)
                 .bind(&s.sepa_iban)
                 .bind(&s.sepa_bic)
+                .bind(if s.receipt_mode == "annual" { "annual" } else { "per_gift" })
+                .bind(s.max_gift_cents)
                 .bind(now)
                 .execute(&self.pool)
                 .await?;

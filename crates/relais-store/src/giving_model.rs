@@ -14,6 +14,10 @@ pub struct PaymentSettings {
     pub sepa_iban: String,
     /// Its bank's BIC.
     pub sepa_bic: String,
+    /// `per_gift` (a receipt with each gift) or `annual` (one per donor and year, in January).
+    pub receipt_mode: String,
+    /// The largest gift the form takes, when the association sets one.
+    pub max_gift_cents: Option<i64>,
 }
 
 impl std::fmt::Debug for PaymentSettings {
@@ -27,6 +31,11 @@ impl std::fmt::Debug for PaymentSettings {
 }
 
 impl PaymentSettings {
+    /// One receipt per donor and year rather than one per gift.
+    pub fn annual_receipts(&self) -> bool {
+        self.receipt_mode == "annual"
+    }
+
     /// Card payments through Stripe are configured.
     pub fn stripe_enabled(&self) -> bool {
         !self.stripe_secret_key.is_empty() && !self.stripe_webhook_secret.is_empty()

@@ -22,6 +22,7 @@ mod petitions;
 pub mod post_model;
 mod postgres;
 mod posts;
+mod receipts;
 mod sepa;
 mod sign_batch;
 mod sqlite;
@@ -40,7 +41,7 @@ use relais_core::settings::Settings;
 use relais_core::{Email, Role};
 
 pub use access::{OrgAccess, SelfAccess};
-pub use donation_model::{Campaign, Gift, MyGift, MySignature, NewGift, Receipt};
+pub use donation_model::{Campaign, DonorCorrection, Gift, MyGift, MySignature, NewGift, Receipt, ReceiptTotal};
 pub use error::{StoreError, StoreResult};
 pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, SepaRun};
 pub use model::*;
@@ -512,6 +513,43 @@ pub trait SepaStore: Send + Sync {
     async fn reject_debit(&self, access: &OrgAccess, gift_id: i64, reason: &str, now: i64) -> StoreResult<Gift>;
 }
 
+/// Tax receipts beyond the one a payment issues.
+#[async_trait]
+pub trait ReceiptStore: Send + Sync {
+    /// Issues the annual receipts of `year` for up to `donors` donors who have
+    /// receipted gifts not covered yet (one receipt per donor: every such gift of
+    /// the year), numbered in sequence, each e-mailed as a PDF. Call again until
+    /// it returns nothing; two runs at once never receipt a gift twice.
+    async fn issue_annual_receipts(
+        &self,
+        access: &OrgAccess,
+        year: i64,
+        donors: i64,
+        now: i64,
+    ) -> StoreResult<Vec<Receipt>>;
+    /// One receipt of the association (cancelled ones too).
+    async fn receipt(&self, access: &OrgAccess, id: i64) -> StoreResult<Option<Receipt>>;
+    /// One receipt by id (the worker rendering its e-mail).
+    async fn receipt_by_id(&self, id: i64) -> StoreResult<Option<Receipt>>;
+    /// The gifts a receipt covers, oldest first.
+    async fn receipt_gifts(&self, receipt: &Receipt) -> StoreResult<Vec<Gift>>;
+    /// The association's receipts of a year, newest first.
+    async fn receipts(&self, access: &OrgAccess, year: i64, limit: i64) -> StoreResult<Vec<Receipt>>;
+    /// Cancels a receipt and issues its replacement under a new number (linked to
+    /// the old one), with the donor's details corrected if given; e-mails it.
+    async fn replace_receipt(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        correction: Option<&DonorCorrection>,
+        now: i64,
+    ) -> StoreResult<Receipt>;
+    /// Valid receipts and their total per year, newest year first.
+    async fn receipt_totals(&self, access: &OrgAccess) -> StoreResult<Vec<ReceiptTotal>>;
+    /// A person's valid receipts, newest first (`/me`).
+    async fn my_receipts(&self, who: &SelfAccess) -> StoreResult<Vec<Receipt>>;
+}
+
 /// What a person sees of themselves (`/me`), through a [`SelfAccess`].
 #[async_trait]
 pub trait MeStore: Send + Sync {
@@ -523,8 +561,8 @@ pub trait MeStore: Send + Sync {
     async fn my_gifts(&self, who: &SelfAccess) -> StoreResult<Vec<MyGift>>;
     /// Their valid signatures, newest first.
     async fn my_signatures(&self, who: &SelfAccess) -> StoreResult<Vec<MySignature>>;
-    /// One of their receipts, with its gift.
-    async fn my_receipt(&self, who: &SelfAccess, number: &str) -> StoreResult<Option<(Receipt, Gift)>>;
+    /// One of their valid receipts, with the gifts it covers.
+    async fn my_receipt(&self, who: &SelfAccess, number: &str) -> StoreResult<Option<(Receipt, Vec<Gift>)>>;
     /// Records what the person asked for (an erasure) in the association's audit log.
     async fn audit_self(&self, who: &SelfAccess, action: &str, now: i64) -> StoreResult<()>;
     /// Their consent ledger, oldest first.
@@ -545,6 +583,7 @@ pub trait Store:
     + MeStore
     + GivingStore
     + SepaStore
+    + ReceiptStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

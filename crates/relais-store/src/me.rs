@@ -68,20 +68,21 @@ macro_rules! impl_me_store {
                 &self,
                 who: &$crate::SelfAccess,
                 number: &str,
-            ) -> $crate::StoreResult<Option<($crate::Receipt, $crate::Gift)>> {
-                let receipt: Option<$crate::Receipt> = sqlx::query_as(
-                    "SELECT r.id, r.org_id, r.year, r.number, r.gift_id, r.amount_cents, r.issued_at \
-                     FROM receipts r JOIN gifts g ON g.id = r.gift_id \
-                     WHERE r.org_id = $1 AND g.supporter_id = $2 AND r.number = $3 AND r.cancelled_at IS NULL",
-                )
-                .bind(who.org_id())
-                .bind(who.supporter_id())
-                .bind(number)
-                .fetch_optional(&self.pool)
-                .await?;
+            ) -> $crate::StoreResult<Option<($crate::Receipt, Vec<$crate::Gift>)>> {
+                let sql = format!(
+                    "SELECT {} FROM receipts WHERE org_id = $1 AND supporter_id = $2 AND number = $3 \
+                     AND cancelled_at IS NULL",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                let receipt: Option<$crate::Receipt> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(who.org_id())
+                    .bind(who.supporter_id())
+                    .bind(number)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 let Some(receipt) = receipt else { return Ok(None) };
-                let Some(gift_id) = receipt.gift_id else { return Ok(None) };
-                Ok($crate::DonationStore::gift(self, gift_id).await?.map(|g| (receipt, g)))
+                let gifts = $crate::ReceiptStore::receipt_gifts(self, &receipt).await?;
+                Ok(Some((receipt, gifts)))
             }
 
             async fn audit_self(&self, who: &$crate::SelfAccess, action: &str, now: i64) -> $crate::StoreResult<()> {

@@ -305,6 +305,11 @@ pub enum Deferred {
         /// The gift.
         gift: i64,
     },
+    /// A tax receipt issued on its own (an annual summary, a replacement), as a PDF.
+    Receipt {
+        /// The receipt.
+        receipt: i64,
+    },
 }
 
 /// A message to enqueue in the same transaction as what causes it.

@@ -91,6 +91,7 @@ crate::donations::impl_donation_store!(PgStore);
 crate::me::impl_me_store!(PgStore);
 crate::giving::impl_giving_store!(PgStore);
 crate::sepa::impl_sepa_store!(PgStore);
+crate::receipts::impl_receipt_store!(PgStore, sqlx::Postgres);
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");

@@ -123,7 +123,7 @@ pub(crate) async fn render(
     let html = GiftHtml { t: &t, m: &m }.render().map_err(permanent)?;
     let mut attachments = Vec::new();
     if let Some(receipt) = &receipt {
-        let pdf = crate::receipts::pdf(&org, &gift, receipt, config).map_err(permanent)?;
+        let pdf = crate::receipts::pdf(&org, std::slice::from_ref(&gift), receipt, None).map_err(permanent)?;
         attachments.push(Attachment {
             name: format!("recu-fiscal-{}.pdf", receipt.number),
             content_type: "application/pdf".into(),
@@ -139,5 +139,94 @@ pub(crate) async fn render(
         list_unsubscribe: None,
         deferred: None,
         attachments,
+    }))
+}
+
+/// Renders the e-mail of a receipt issued on its own (an annual summary, or the
+/// replacement of a cancelled receipt) with the PDF; `None` when it was cancelled
+/// since, or its donor's address changed.
+pub(crate) async fn render_receipt(
+    store: &DynStore,
+    signer: &relais_core::token::LinkSigner,
+    config: &WebConfig,
+    catalogues: &Arc<Catalogues>,
+    message: &OutboxMessage,
+    receipt_id: i64,
+) -> Result<Option<Payload>, DeliveryError> {
+    let Some(receipt) = store.receipt_by_id(receipt_id).await.map_err(transient)? else {
+        return Ok(None);
+    };
+    let gifts = store.receipt_gifts(&receipt).await.map_err(transient)?;
+    let Some(donor) = gifts.last() else {
+        return Ok(None);
+    };
+    if receipt.cancelled_at.is_some() || donor.email != message.recipient {
+        return Ok(None);
+    }
+    let Some(org) = store.org_by_id(receipt.org_id).await.map_err(transient)? else {
+        return Ok(None);
+    };
+    let replaced = match receipt.replaces_id {
+        Some(id) => store.receipt_by_id(id).await.map_err(transient)?.map(|r| r.number),
+        None => None,
+    };
+    let locale = Locale::parse(&donor.locale).unwrap_or(Locale::Fr);
+    let t = Tr::new(Arc::clone(catalogues), locale);
+    let amount = Money::from_cents(receipt.amount_cents);
+    let lead = match &replaced {
+        Some(old) => t.args("receipt-mail-replaces", &[("number", &receipt.number), ("old", old)]),
+        None => t.args(
+            "receipt-mail-annual",
+            &[
+                ("year", &receipt.year.to_string()),
+                ("amount", &amount.format(locale)),
+                ("count", &gifts.len().to_string()),
+            ],
+        ),
+    };
+    let m = GiftMessage {
+        subject: t.args(
+            "receipt-mail-subject",
+            &[("org", &org.name), ("number", &receipt.number)],
+        ),
+        greeting: t.arg("post-mail-hello", "name", donor.first_name.trim()),
+        lead,
+        thanks: String::new(),
+        receipt: Some(t.arg("gift-mail-receipt", "number", &receipt.number)),
+        tax: org.tax_eligible.then(|| {
+            t.args(
+                "gift-mail-tax",
+                &[
+                    ("rate", &TAX_REDUCTION_PERCENT.to_string()),
+                    (
+                        "cost",
+                        &cost_after_reduction(amount, TAX_REDUCTION_PERCENT).format(locale),
+                    ),
+                ],
+            )
+        }),
+        monthly: None,
+        stop: None,
+        footer: t.arg("gift-mail-footer", "org", &org.name),
+        me: t.arg(
+            "me-link",
+            "url",
+            &crate::routes::me::me_link(signer, config, org.id, donor.supporter_id, crate::now()),
+        ),
+    };
+    let pdf = crate::receipts::pdf(&org, &gifts, &receipt, replaced.as_deref()).map_err(permanent)?;
+    Ok(Some(Payload {
+        subject: m.subject.clone(),
+        text: GiftText { m: &m }.render().map_err(permanent)?,
+        html: Some(GiftHtml { t: &t, m: &m }.render().map_err(permanent)?),
+        from_name: Some(org.name.clone()),
+        reply_to: Some(org.contact_email.clone()).filter(|e| !e.is_empty()),
+        list_unsubscribe: None,
+        deferred: None,
+        attachments: vec![Attachment {
+            name: format!("recu-fiscal-{}.pdf", receipt.number),
+            content_type: "application/pdf".into(),
+            bytes: pdf,
+        }],
     }))
 }

@@ -267,6 +267,17 @@ impl Renderer for PostMailer {
             Deferred::GiftThanks { gift } => {
                 crate::gift_mail::render(&self.store, &self.signer, &self.config, &self.catalogues, message, gift).await
             }
+            Deferred::Receipt { receipt } => {
+                crate::gift_mail::render_receipt(
+                    &self.store,
+                    &self.signer,
+                    &self.config,
+                    &self.catalogues,
+                    message,
+                    receipt,
+                )
+                .await
+            }
         }
     }
 }

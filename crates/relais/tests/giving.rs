@@ -39,47 +39,6 @@ macro_rules! with_stripe {
     };
 }
 
-/// An association eligible for receipts, signed in, with a campaign taking
-/// one-off and monthly gifts.
-async fn setup(app: &TestApp) {
-    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
-    app.follow_login_link(&link).await;
-    let access = app.store.operator_access("amis").await.unwrap();
-    let settings = relais_core::settings::SettingsInput {
-        name: "Les Amis du Puits".into(),
-        slug: "amis".into(),
-        contact_email: "contact@amis.example".into(),
-        primary_color: "#1d4ed8".into(),
-        accent_color: "#9a3412".into(),
-        legal_name: "Association Les Amis du Puits".into(),
-        rna: "W691234567".into(),
-        address: "3 place Bellecour\n69002 Lyon".into(),
-        purpose: "Accès à l’eau potable au Togo".into(),
-        tax_eligible: Some("on".into()),
-        timezone: "Europe/Paris".into(),
-        default_locale: "fr".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    app.store.update_settings(&access, &settings, 0).await.unwrap();
-    let csrf = hidden(&app.get("/admin/campaigns").await.text().await.unwrap(), "csrf");
-    let r = app
-        .post(
-            "/admin/campaigns",
-            &[
-                ("csrf", csrf.as_str()),
-                ("title", "Un puits pour Kpalimé"),
-                ("slug", "puits"),
-                ("amounts", "20, 50, 100"),
-                ("once", "on"),
-                ("monthly", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-}
-
 /// Saves payment settings through the back-office form.
 async fn configure(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = hidden(&app.get("/admin/payments").await.text().await.unwrap(), "csrf");
@@ -129,7 +88,7 @@ async fn raised(app: &TestApp) -> (i64, i64) {
 with_stripe!(a_card_gift_is_confirmed_by_a_signed_webhook_once);
 
 async fn a_card_gift_is_confirmed_by_a_signed_webhook_once(app: &TestApp, stripe: &FakeStripe) {
-    setup(app).await;
+    charity(app).await;
     // Bad keys are refused with the form's reasons; good ones make cards go to Stripe.
     let r = configure(
         app,
@@ -220,7 +179,7 @@ async fn a_card_gift_is_confirmed_by_a_signed_webhook_once(app: &TestApp, stripe
 with_stripe!(a_monthly_card_gift_renews_and_stops_from_its_email);
 
 async fn a_monthly_card_gift_renews_and_stops_from_its_email(app: &TestApp, stripe: &FakeStripe) {
-    setup(app).await;
+    charity(app).await;
     configure(
         app,
         &[
@@ -293,7 +252,7 @@ async fn a_monthly_card_gift_renews_and_stops_from_its_email(app: &TestApp, stri
 with_stripe!(an_unreachable_provider_keeps_the_form_and_charges_nothing);
 
 async fn an_unreachable_provider_keeps_the_form_and_charges_nothing(app: &TestApp, _stripe: &FakeStripe) {
-    setup(app).await;
+    charity(app).await;
     // A key the local server does not know: Stripe answers 401.
     configure(
         app,
@@ -357,7 +316,7 @@ fn validate_pain008(xml: &str) -> bool {
 on_both_backends!(a_direct_debit_goes_from_mandate_to_bank_file_to_receipt);
 
 async fn a_direct_debit_goes_from_mandate_to_bank_file_to_receipt(app: &TestApp) {
-    setup(app).await;
+    charity(app).await;
     // Half the SEPA details: refused, nothing saved.
     let r = configure(app, &[("sepa_iban", "FR76 3000 6000 0112 3456 7890 189")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -514,7 +473,7 @@ async fn without_a_provider_an_association_takes_no_gift(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |s| s.sandbox_payments = false).await else {
         return;
     };
-    setup(&app).await;
+    charity(&app).await;
     let page = client()
         .get(app.url("/d/puits"))
         .send()

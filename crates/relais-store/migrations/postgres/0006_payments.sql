@@ -1,5 +1,6 @@
 -- Payment providers per association (Stripe keys, SEPA creditor), monthly
--- pledges, SEPA mandates and the collection runs sent to the bank.
+-- pledges, SEPA mandates and the collection runs sent to the bank; annual tax
+-- receipts covering several gifts, and receipts that replace cancelled ones.
 CREATE TABLE payment_settings (
     org_id BIGINT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
     stripe_secret_key TEXT NOT NULL DEFAULT '',
@@ -7,6 +8,8 @@ CREATE TABLE payment_settings (
     sepa_creditor_id TEXT NOT NULL DEFAULT '',
     sepa_iban TEXT NOT NULL DEFAULT '',
     sepa_bic TEXT NOT NULL DEFAULT '',
+    receipt_mode TEXT NOT NULL DEFAULT 'per_gift' CHECK (receipt_mode IN ('per_gift', 'annual')),
+    max_gift_cents BIGINT,
     updated_at BIGINT NOT NULL
 );
 
@@ -82,4 +85,17 @@ ALTER TABLE gifts ADD COLUMN tip_cents BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX gifts_pledge ON gifts(pledge_id);
 CREATE INDEX gifts_run ON gifts(sepa_run_id);
 -- SEPA gifts signed online and waiting for the next collection run.
+ALTER TABLE gifts ADD COLUMN provider_payment TEXT;
+ALTER TABLE receipts ADD COLUMN supporter_id BIGINT REFERENCES supporters(id) ON DELETE SET NULL;
+ALTER TABLE receipts ADD COLUMN kind TEXT NOT NULL DEFAULT 'gift';
+UPDATE receipts SET supporter_id = (SELECT supporter_id FROM gifts WHERE gifts.id = receipts.gift_id);
+CREATE INDEX receipts_org_year ON receipts(org_id, year, id);
+CREATE INDEX receipts_supporter ON receipts(supporter_id);
+-- The gifts an annual receipt covers.
+CREATE TABLE receipt_gifts (
+    receipt_id BIGINT NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,
+    gift_id BIGINT NOT NULL REFERENCES gifts(id) ON DELETE CASCADE,
+    PRIMARY KEY (receipt_id, gift_id)
+);
+CREATE INDEX receipt_gifts_gift ON receipt_gifts(gift_id);
 CREATE INDEX gifts_sepa_waiting ON gifts(org_id, id) WHERE provider = 'sepa' AND status = 'pending' AND sepa_run_id IS NULL;

@@ -92,6 +92,8 @@ conformance!(payment_settings_are_per_association, |store: DynStore| async move 
         sepa_creditor_id: "FR72ZZZ123456".into(),
         sepa_iban: "FR7630006000011234567890189".into(),
         sepa_bic: "AGRIFRPP".into(),
+        receipt_mode: "annual".into(),
+        max_gift_cents: Some(100_000),
     };
     store.save_payment_settings(&access, &settings, NOW).await.unwrap();
     assert_eq!(store.payment_settings(access.org_id()).await.unwrap(), settings);
@@ -106,7 +108,10 @@ conformance!(payment_settings_are_per_association, |store: DynStore| async move 
     assert!(!read.stripe_enabled() && read.sepa_enabled());
     assert_eq!(
         store.payment_settings(other.org_id()).await.unwrap(),
-        PaymentSettings::default()
+        PaymentSettings {
+            receipt_mode: "per_gift".into(),
+            ..Default::default()
+        }
     );
 });
 

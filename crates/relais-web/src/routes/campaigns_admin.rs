@@ -307,7 +307,7 @@ pub(crate) async fn receipt(
         .filter(|g| g.org_id == access.org_id())
         .ok_or(AppError::NotFound)?;
     let receipt = state.store.receipt_of(gift.id).await?.ok_or(AppError::NotFound)?;
-    crate::receipts::download(&org, &gift, &receipt, &state.config)
+    crate::receipts::download(&state, &org, &receipt).await
 }
 
 /// Gifts per page of the accountant's export.

@@ -95,7 +95,7 @@ impl DonateTemplate {
 
 /// A suggested amount as the form sends it back (`20`, `12,50`): what the
 /// amount parser reads, without losing cents.
-fn amount_value(m: Money) -> String {
+pub(crate) fn amount_value(m: Money) -> String {
     if m.cents() % 100 == 0 {
         (m.cents() / 100).to_string()
     } else {
@@ -223,7 +223,9 @@ pub(crate) async fn give(
             offer,
         ))
     };
-    let draft = match input.parse(&offered(&campaign, &offer), MIN_GIFT, MAX_GIFT, locale) {
+    // The association's cap, if it set one, else Relais's.
+    let max = offer.settings.max_gift_cents.map_or(MAX_GIFT, Money::from_cents);
+    let draft = match input.parse(&offered(&campaign, &offer), MIN_GIFT, max, locale) {
         Ok(draft) => draft,
         Err(field_errors) => return refuse(Errors::from_fields(&t, &field_errors), form, offer),
     };

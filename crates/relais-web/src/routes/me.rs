@@ -67,6 +67,8 @@ struct MeTemplate {
     name: String,
     token: String,
     gifts: Vec<GiftRow>,
+    /// Annual receipts (a gift's own receipt is on its row).
+    annual: Vec<(String, String)>,
     pledges: Vec<PledgeRow>,
     signatures: Vec<MySignature>,
     consents: Vec<ConsentRow>,
@@ -113,6 +115,24 @@ async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) 
             stop: crate::routes::pledge_stop::stop_link(&state.signer, &state.config, &p.reference, now),
         })
         .collect();
+    let annual = state
+        .store
+        .my_receipts(&who)
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == "annual")
+        .map(|r| {
+            let label = t.args(
+                "me-annual-receipt",
+                &[
+                    ("number", &r.number),
+                    ("year", &r.year.to_string()),
+                    ("amount", &Money::from_cents(r.amount_cents).format(locale)),
+                ],
+            );
+            (r.number, label)
+        })
+        .collect();
     let signatures = state.store.my_signatures(&who).await?;
     // Each purpose's latest word, named for people.
     let mut consents: Vec<ConsentRow> = Vec::new();
@@ -133,6 +153,7 @@ async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) 
         name: person.first_name.clone(),
         token: token.to_owned(),
         gifts,
+        annual,
         pledges,
         signatures,
         consents,
@@ -182,9 +203,9 @@ pub(crate) async fn receipt(
 ) -> Result<Response, AppError> {
     let who = access(&state, &token).await?;
     let number = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?;
-    let (receipt, gift) = state.store.my_receipt(&who, number).await?.ok_or(AppError::NotFound)?;
+    let (receipt, _) = state.store.my_receipt(&who, number).await?.ok_or(AppError::NotFound)?;
     let org = state.store.org_by_id(who.org_id()).await?.ok_or(AppError::NotFound)?;
-    crate::receipts::download(&org, &gift, &receipt, &state.config)
+    crate::receipts::download(&state, &org, &receipt).await
 }
 
 #[derive(serde::Deserialize)]

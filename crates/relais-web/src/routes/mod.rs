@@ -18,6 +18,7 @@ pub(crate) mod pledge_stop;
 pub(crate) mod posts_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
+pub(crate) mod receipts_admin;
 pub(crate) mod sepa_admin;
 pub(crate) mod settings;
 pub(crate) mod share;
@@ -109,6 +110,11 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/payments", get(payments_admin::show).post(payments_admin::save))
+        .route("/admin/receipts", get(receipts_admin::list))
+        .route("/admin/receipts/annual", post(receipts_admin::annual))
+        .route("/admin/receipts/{id}", get(receipts_admin::show))
+        .route("/admin/receipts/{id}/pdf", get(receipts_admin::pdf))
+        .route("/admin/receipts/{id}/replace", post(receipts_admin::replace))
         .route("/admin/pledges/{reference}/stop", post(payments_admin::stop))
         .route("/admin/sepa", get(sepa_admin::show))
         .route("/admin/sepa/runs", post(sepa_admin::prepare))

@@ -28,6 +28,10 @@ pub(crate) struct PaymentsForm {
     pub sepa_creditor_id: String,
     pub sepa_iban: String,
     pub sepa_bic: String,
+    /// `per_gift` or `annual`.
+    pub receipt_mode: String,
+    /// The largest gift taken, in euros; empty: the default cap.
+    pub max_gift: String,
 }
 
 #[derive(Template)]
@@ -82,6 +86,11 @@ async fn payments_page(
         sepa_creditor_id: settings.sepa_creditor_id.clone(),
         sepa_iban: settings.sepa_iban.clone(),
         sepa_bic: settings.sepa_bic.clone(),
+        receipt_mode: settings.receipt_mode.clone(),
+        max_gift: settings
+            .max_gift_cents
+            .map(|c| crate::routes::donate::amount_value(Money::from_cents(c)))
+            .unwrap_or_default(),
         ..Default::default()
     });
     let locale = c.t.locale;
@@ -166,6 +175,21 @@ fn checked(
         match Bic::parse(&form.sepa_bic) {
             Ok(bic) => out.sepa_bic = bic.as_str().to_owned(),
             Err(_) => errors.push(("sepa_bic", "mandate-bic-invalid")),
+        }
+    }
+    out.receipt_mode = if form.receipt_mode == "annual" {
+        "annual"
+    } else {
+        "per_gift"
+    }
+    .to_owned();
+    out.max_gift_cents = None;
+    if !form.max_gift.trim().is_empty() {
+        match relais_core::money::parse_amount(&form.max_gift) {
+            Ok(m) if m >= relais_core::gift::MIN_GIFT && m <= relais_core::gift::MAX_GIFT => {
+                out.max_gift_cents = Some(m.cents());
+            }
+            _ => errors.push(("max_gift", "payments-max-gift-invalid")),
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }

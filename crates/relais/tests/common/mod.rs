@@ -278,3 +278,44 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// An association eligible for receipts, signed in, with a campaign taking
+/// one-off and monthly gifts.
+pub async fn charity(app: &TestApp) {
+    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    app.follow_login_link(&link).await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let settings = relais_core::settings::SettingsInput {
+        name: "Les Amis du Puits".into(),
+        slug: "amis".into(),
+        contact_email: "contact@amis.example".into(),
+        primary_color: "#1d4ed8".into(),
+        accent_color: "#9a3412".into(),
+        legal_name: "Association Les Amis du Puits".into(),
+        rna: "W691234567".into(),
+        address: "3 place Bellecour\n69002 Lyon".into(),
+        purpose: "Accès à l’eau potable au Togo".into(),
+        tax_eligible: Some("on".into()),
+        timezone: "Europe/Paris".into(),
+        default_locale: "fr".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    app.store.update_settings(&access, &settings, 0).await.unwrap();
+    let csrf = hidden(&app.get("/admin/campaigns").await.text().await.unwrap(), "csrf");
+    let r = app
+        .post(
+            "/admin/campaigns",
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Un puits pour Kpalimé"),
+                ("slug", "puits"),
+                ("amounts", "20, 50, 100"),
+                ("once", "on"),
+                ("monthly", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}

@@ -1,0 +1,303 @@
+//! [`crate::ReceiptStore`] for both backends: receipt numbers, annual receipts,
+//! replacements and the yearly totals an association declares.
+
+macro_rules! impl_receipt_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// The next receipt number of an association's year. The counter row is
+            /// the lock: numbers come out one at a time, without gaps, and a rolled-back
+            /// transaction gives its number back.
+            pub(crate) async fn next_receipt_number(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                org_id: i64,
+                year: i64,
+            ) -> $crate::StoreResult<String> {
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO receipt_counters (org_id, year, last_number) VALUES ($1, $2, 1) \
+                     ON CONFLICT (org_id, year) DO UPDATE SET last_number = receipt_counters.last_number + 1 \
+                     RETURNING last_number",
+                )
+                .bind(org_id)
+                .bind(year)
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(format!("{year}-{seq:06}"))
+            }
+
+            /// Enqueues the e-mail that carries a receipt issued outside a payment,
+            /// rendered when it leaves: annual summaries go out as bulk mail (`topic`),
+            /// after the messages people wait for; a replacement goes at once.
+            async fn enqueue_receipt_mail(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                receipt: &$crate::Receipt,
+                email: &str,
+                topic: Option<&str>,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                if email.ends_with(".invalid") {
+                    return Ok(());
+                }
+                let payload = serde_json::to_string(&$crate::Payload {
+                    deferred: Some($crate::Deferred::Receipt { receipt: receipt.id }),
+                    ..Default::default()
+                })
+                .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
+                     next_attempt_at, created_at, topic) VALUES ($1, 'email', $2, $3, $4, 'pending', 0, $5, $5, $6) \
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(receipt.org_id)
+                .bind(email)
+                .bind(payload)
+                .bind(format!("receipt:{}", receipt.id))
+                .bind(now)
+                .bind(topic)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::ReceiptStore for $store {
+            async fn issue_annual_receipts(
+                &self,
+                access: &$crate::OrgAccess,
+                year: i64,
+                donors: i64,
+                now: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Receipt>> {
+                let start = jiff::civil::date(i16::try_from(year).map_err(|_| $crate::StoreError::NotFound)?, 1, 1)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?
+                    .timestamp()
+                    .as_second();
+                let end = start + if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 { 366 } else { 365 } * 86_400;
+                let mut tx = self.begin_write().await?;
+                // Take the year's counter row first: a second run waits here, then sees
+                // what this one receipted and issues nothing twice.
+                sqlx::query(
+                    "INSERT INTO receipt_counters (org_id, year, last_number) VALUES ($1, $2, 0) \
+                     ON CONFLICT (org_id, year) DO UPDATE SET last_number = receipt_counters.last_number",
+                )
+                .bind(access.org_id())
+                .bind(year)
+                .execute(&mut *tx)
+                .await?;
+                let gifts: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+                    "SELECT g.id, g.supporter_id, g.amount_cents, g.email FROM gifts g \
+                     WHERE g.org_id = $1 AND g.status = 'paid' AND g.wants_receipt AND g.paid_at >= $2 AND g.paid_at < $3 \
+                     AND g.supporter_id IN (SELECT DISTINCT u.supporter_id FROM gifts u \
+                         WHERE u.org_id = $1 AND u.status = 'paid' AND u.wants_receipt AND u.paid_at >= $2 \
+                         AND u.paid_at < $3 AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.cancelled_at IS NULL \
+                             AND (r.gift_id = u.id OR r.id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = u.id))) \
+                         ORDER BY u.supporter_id LIMIT $4) \
+                     AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.cancelled_at IS NULL \
+                         AND (r.gift_id = g.id OR r.id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = g.id))) \
+                     ORDER BY g.supporter_id, g.id",
+                )
+                .bind(access.org_id())
+                .bind(start)
+                .bind(end)
+                .bind(donors)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut issued = Vec::new();
+                let mut i = 0;
+                while i < gifts.len() {
+                    let supporter = gifts[i].1;
+                    let group: Vec<&(i64, i64, i64, String)> =
+                        gifts[i..].iter().take_while(|g| g.1 == supporter).collect();
+                    i += group.len();
+                    let total: i64 = group.iter().map(|g| g.2).sum();
+                    let number = Self::next_receipt_number(&mut tx, access.org_id(), year).await?;
+                    let sql = format!(
+                        "INSERT INTO receipts (org_id, year, number, gift_id, amount_cents, issued_at, supporter_id, kind) \
+                         VALUES ($1, $2, $3, NULL, $4, $5, $6, 'annual') RETURNING {}",
+                        $crate::donation_model::RECEIPT_COLUMNS
+                    );
+                    let receipt: $crate::Receipt = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(access.org_id())
+                        .bind(year)
+                        .bind(&number)
+                        .bind(total)
+                        .bind(now)
+                        .bind(supporter)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    for g in &group {
+                        sqlx::query("INSERT INTO receipt_gifts (receipt_id, gift_id) VALUES ($1, $2)")
+                            .bind(receipt.id)
+                            .bind(g.0)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    // The latest address the donor gave.
+                    let email = group.last().map(|g| g.3.as_str()).unwrap_or_default();
+                    let topic = format!("receipts:{}:{year}", access.org_id());
+                    Self::enqueue_receipt_mail(&mut tx, &receipt, email, Some(&topic), now).await?;
+                    issued.push(receipt);
+                }
+                tx.commit().await?;
+                if !issued.is_empty() {
+                    self.wakeup.notify_one();
+                }
+                Ok(issued)
+            }
+
+            async fn receipt(&self, access: &$crate::OrgAccess, id: i64) -> $crate::StoreResult<Option<$crate::Receipt>> {
+                let sql = format!(
+                    "SELECT {} FROM receipts WHERE id = $1 AND org_id = $2",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(access.org_id())
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn receipt_by_id(&self, id: i64) -> $crate::StoreResult<Option<$crate::Receipt>> {
+                let sql = format!("SELECT {} FROM receipts WHERE id = $1", $crate::donation_model::RECEIPT_COLUMNS);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn receipt_gifts(&self, receipt: &$crate::Receipt) -> $crate::StoreResult<Vec<$crate::Gift>> {
+                let sql = format!(
+                    "SELECT {} FROM gifts WHERE org_id = $1 AND (id = $2 OR id IN \
+                     (SELECT gift_id FROM receipt_gifts WHERE receipt_id = $3)) ORDER BY paid_at, id",
+                    $crate::donation_model::GIFT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(receipt.org_id)
+                    .bind(receipt.gift_id.unwrap_or(0))
+                    .bind(receipt.id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn receipts(
+                &self,
+                access: &$crate::OrgAccess,
+                year: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Receipt>> {
+                let sql = format!(
+                    "SELECT {} FROM receipts WHERE org_id = $1 AND year = $2 ORDER BY id DESC LIMIT $3",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(access.org_id())
+                    .bind(year)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn replace_receipt(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                correction: Option<&$crate::DonorCorrection>,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Receipt> {
+                let mut tx = self.begin_write().await?;
+                let sql = format!(
+                    "UPDATE receipts SET cancelled_at = $3 WHERE id = $1 AND org_id = $2 AND cancelled_at IS NULL \
+                     RETURNING {}",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                let old: $crate::Receipt = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(access.org_id())
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)?;
+                let covered = "(id = $2 OR id IN (SELECT gift_id FROM receipt_gifts WHERE receipt_id = $3))";
+                if let Some(c) = correction {
+                    let sql = format!(
+                        "UPDATE gifts SET first_name = $4, last_name = $5, address = $6, postcode = $7, city = $8 \
+                         WHERE org_id = $1 AND {covered}"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(old.org_id)
+                        .bind(old.gift_id.unwrap_or(0))
+                        .bind(old.id)
+                        .bind(&c.first_name)
+                        .bind(&c.last_name)
+                        .bind(&c.address)
+                        .bind(&c.postcode)
+                        .bind(&c.city)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let number = Self::next_receipt_number(&mut tx, old.org_id, old.year).await?;
+                let sql = format!(
+                    "INSERT INTO receipts (org_id, year, number, gift_id, amount_cents, issued_at, supporter_id, kind, \
+                     replaces_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {}",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                let new: $crate::Receipt = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(old.org_id)
+                    .bind(old.year)
+                    .bind(&number)
+                    .bind(old.gift_id)
+                    .bind(old.amount_cents)
+                    .bind(now)
+                    .bind(old.supporter_id)
+                    .bind(&old.kind)
+                    .bind(old.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO receipt_gifts (receipt_id, gift_id) SELECT $1, gift_id FROM receipt_gifts \
+                     WHERE receipt_id = $2",
+                )
+                .bind(new.id)
+                .bind(old.id)
+                .execute(&mut *tx)
+                .await?;
+                let sql = format!("SELECT email FROM gifts WHERE org_id = $1 AND {covered} ORDER BY id DESC LIMIT 1");
+                let email: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(old.org_id)
+                    .bind(old.gift_id.unwrap_or(0))
+                    .bind(old.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(email) = email {
+                    Self::enqueue_receipt_mail(&mut tx, &new, &email, None, now).await?;
+                }
+                tx.commit().await?;
+                self.wakeup.notify_one();
+                Ok(new)
+            }
+
+            async fn receipt_totals(&self, access: &$crate::OrgAccess) -> $crate::StoreResult<Vec<$crate::ReceiptTotal>> {
+                Ok(sqlx::query_as(
+                    "SELECT year, COUNT(*) AS receipts, CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS amount_cents \
+                     FROM receipts WHERE org_id = $1 AND cancelled_at IS NULL GROUP BY year ORDER BY year DESC",
+                )
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn my_receipts(&self, who: &$crate::SelfAccess) -> $crate::StoreResult<Vec<$crate::Receipt>> {
+                let sql = format!(
+                    "SELECT {} FROM receipts WHERE org_id = $1 AND supporter_id = $2 AND cancelled_at IS NULL \
+                     ORDER BY id DESC",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(who.org_id())
+                    .bind(who.supporter_id())
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_receipt_store;
