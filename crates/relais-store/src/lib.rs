@@ -481,6 +481,12 @@ pub trait SepaStore: Send + Sync {
     /// pledge, which becomes active); [`StoreError::NotFound`] when the gift is
     /// not waiting for a mandate.
     async fn sign_mandate(&self, gift_ref: &str, mandate: &NewMandate<'_>, now: i64) -> StoreResult<Mandate>;
+    /// A mandate by id (the worker, for its confirmation e-mail).
+    async fn mandate_by_id(&self, id: i64) -> StoreResult<Option<Mandate>>;
+    /// The gift a mandate was signed for (the worker, for its confirmation).
+    async fn first_gift_of_mandate(&self, mandate_id: i64) -> StoreResult<Option<Gift>>;
+    /// The collection run a gift is in (the worker, for its advance notice).
+    async fn run_of_gift(&self, gift_id: i64) -> StoreResult<Option<SepaRun>>;
     /// The mandate a gift is collected on.
     async fn mandate_of_gift(&self, gift_id: i64) -> StoreResult<Option<Mandate>>;
     /// The association's mandates, newest first.

@@ -310,6 +310,17 @@ pub enum Deferred {
         /// The receipt.
         receipt: i64,
     },
+    /// The confirmation of a SEPA mandate just signed: its reference, the creditor,
+    /// what will be taken.
+    MandateSigned {
+        /// The mandate.
+        mandate: i64,
+    },
+    /// Advance notice of a direct debit in a prepared collection: amount and date.
+    DebitNotice {
+        /// The gift collected.
+        gift: i64,
+    },
 }
 
 /// A message to enqueue in the same transaction as what causes it.

@@ -57,6 +57,30 @@ macro_rules! impl_sepa_store {
                     .bind(mandate.id)
                     .execute(&mut *tx)
                     .await?;
+                // The debtor gets the mandate's reference and terms at once.
+                let email: String = sqlx::query_scalar("SELECT email FROM gifts WHERE id = $1")
+                    .bind(gift_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if !email.ends_with(".invalid") {
+                    let payload = serde_json::to_string(&$crate::Payload {
+                        deferred: Some($crate::Deferred::MandateSigned { mandate: mandate.id }),
+                        ..Default::default()
+                    })
+                    .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
+                         next_attempt_at, created_at) VALUES ($1, 'email', $2, $3, $4, 'pending', 0, $5, $5) \
+                         ON CONFLICT (idempotency_key) DO NOTHING",
+                    )
+                    .bind(org_id)
+                    .bind(&email)
+                    .bind(payload)
+                    .bind(format!("mandate:{}", mandate.id))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 // A signed mandate is a promise the association collects from now on.
                 sqlx::query(
                     "UPDATE pledges SET provider_id = $2, status = 'active', activated_at = $3 \
@@ -68,7 +92,29 @@ macro_rules! impl_sepa_store {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                self.wakeup.notify_one();
                 Ok(mandate)
+            }
+
+            async fn mandate_by_id(&self, id: i64) -> $crate::StoreResult<Option<$crate::Mandate>> {
+                let sql = format!("SELECT {} FROM mandates WHERE id = $1", $crate::giving_model::MANDATE_COLUMNS);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn first_gift_of_mandate(&self, mandate_id: i64) -> $crate::StoreResult<Option<$crate::Gift>> {
+                let sql = format!(
+                    "SELECT {} FROM gifts WHERE mandate_id = $1 ORDER BY id LIMIT 1",
+                    $crate::donation_model::GIFT_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mandate_id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn run_of_gift(&self, gift_id: i64) -> $crate::StoreResult<Option<$crate::SepaRun>> {
+                let sql = format!(
+                    "SELECT {} FROM sepa_runs WHERE id = (SELECT sepa_run_id FROM gifts WHERE id = $1)",
+                    $crate::giving_model::RUN_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(gift_id).fetch_optional(&self.pool).await?)
             }
 
             async fn mandate_of_gift(&self, gift_id: i64) -> $crate::StoreResult<Option<$crate::Mandate>> {
@@ -175,6 +221,20 @@ macro_rules! impl_sepa_store {
                     tx.rollback().await?;
                     return Ok(None);
                 }
+                // Each debtor is told the amount and the date before the bank file leaves.
+                sqlx::query(
+                    "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
+                     next_attempt_at, created_at, topic) \
+                     SELECT g.org_id, 'email', g.email, '{\"deferred\":{\"debit_notice\":{\"gift\":' || g.id || '}}}', \
+                     'debit-notice:' || g.id, 'pending', 0, $2, $2, $3 \
+                     FROM gifts g WHERE g.sepa_run_id = $1 AND g.email NOT LIKE '%.invalid' \
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(run_id)
+                .bind(now)
+                .bind(format!("sepa-run:{run_id}"))
+                .execute(&mut *tx)
+                .await?;
                 let sql = format!(
                     "UPDATE sepa_runs SET debits = $2, total_cents = $3 WHERE id = $1 RETURNING {}",
                     $crate::giving_model::RUN_COLUMNS
@@ -186,6 +246,7 @@ macro_rules! impl_sepa_store {
                     .fetch_one(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.wakeup.notify_one();
                 Ok(Some((run, self.run_debits(run_id).await?)))
             }
 

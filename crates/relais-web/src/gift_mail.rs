@@ -8,7 +8,7 @@ use askama::Template;
 use relais_core::Locale;
 use relais_core::money::{Money, cost_after_reduction};
 use relais_messaging::DeliveryError;
-use relais_store::{Attachment, DynStore, OutboxMessage, Payload};
+use relais_store::{Attachment, DynStore, Org, OutboxMessage, Payload};
 
 use crate::WebConfig;
 use crate::i18n::{Catalogues, Tr};
@@ -32,21 +32,39 @@ struct GiftHtml<'a> {
     m: &'a GiftMessage,
 }
 
-struct GiftMessage {
-    subject: String,
-    greeting: String,
-    lead: String,
-    thanks: String,
-    receipt: Option<String>,
-    tax: Option<String>,
-    monthly: Option<String>,
+/// A letter to a donor (thanks, receipt, mandate, debit notice): one layout.
+#[derive(Default)]
+pub(crate) struct GiftMessage {
+    pub subject: String,
+    pub greeting: String,
+    pub lead: String,
+    pub thanks: String,
+    pub receipt: Option<String>,
+    pub tax: Option<String>,
+    pub monthly: Option<String>,
     /// How to stop a monthly gift: a link in every e-mail about it.
-    stop: Option<String>,
-    footer: String,
-    me: String,
+    pub stop: Option<String>,
+    pub footer: String,
+    pub me: String,
 }
 
-fn permanent(e: impl std::fmt::Display) -> DeliveryError {
+impl GiftMessage {
+    /// The e-mail, from the association, with `attachments`.
+    pub(crate) fn payload(&self, t: &Tr, org: &Org, attachments: Vec<Attachment>) -> Result<Payload, DeliveryError> {
+        Ok(Payload {
+            subject: self.subject.clone(),
+            text: GiftText { m: self }.render().map_err(permanent)?,
+            html: Some(GiftHtml { t, m: self }.render().map_err(permanent)?),
+            from_name: Some(org.name.clone()),
+            reply_to: Some(org.contact_email.clone()).filter(|e| !e.is_empty()),
+            list_unsubscribe: None,
+            deferred: None,
+            attachments,
+        })
+    }
+}
+
+pub(crate) fn permanent(e: impl std::fmt::Display) -> DeliveryError {
     DeliveryError::Permanent(e.to_string())
 }
 
@@ -119,8 +137,6 @@ pub(crate) async fn render(
             &crate::routes::me::me_link(signer, config, org.id, gift.supporter_id, crate::now()),
         ),
     };
-    let text = GiftText { m: &m }.render().map_err(permanent)?;
-    let html = GiftHtml { t: &t, m: &m }.render().map_err(permanent)?;
     let mut attachments = Vec::new();
     if let Some(receipt) = &receipt {
         let pdf = crate::receipts::pdf(&org, std::slice::from_ref(&gift), receipt, None).map_err(permanent)?;
@@ -130,16 +146,7 @@ pub(crate) async fn render(
             bytes: pdf,
         });
     }
-    Ok(Some(Payload {
-        subject: m.subject.clone(),
-        text,
-        html: Some(html),
-        from_name: Some(org.name.clone()),
-        reply_to: Some(org.contact_email.clone()).filter(|e| !e.is_empty()),
-        list_unsubscribe: None,
-        deferred: None,
-        attachments,
-    }))
+    Ok(Some(m.payload(&t, &org, attachments)?))
 }
 
 /// Renders the e-mail of a receipt issued on its own (an annual summary, or the
@@ -215,18 +222,13 @@ pub(crate) async fn render_receipt(
         ),
     };
     let pdf = crate::receipts::pdf(&org, &gifts, &receipt, replaced.as_deref()).map_err(permanent)?;
-    Ok(Some(Payload {
-        subject: m.subject.clone(),
-        text: GiftText { m: &m }.render().map_err(permanent)?,
-        html: Some(GiftHtml { t: &t, m: &m }.render().map_err(permanent)?),
-        from_name: Some(org.name.clone()),
-        reply_to: Some(org.contact_email.clone()).filter(|e| !e.is_empty()),
-        list_unsubscribe: None,
-        deferred: None,
-        attachments: vec![Attachment {
+    Ok(Some(m.payload(
+        &t,
+        &org,
+        vec![Attachment {
             name: format!("recu-fiscal-{}.pdf", receipt.number),
             content_type: "application/pdf".into(),
             bytes: pdf,
         }],
-    }))
+    )?))
 }

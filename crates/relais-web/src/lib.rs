@@ -19,6 +19,7 @@ mod receipts;
 mod render;
 mod routes;
 mod security;
+mod sepa_mail;
 mod session;
 mod share_image;
 

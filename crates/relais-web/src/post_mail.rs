@@ -267,6 +267,28 @@ impl Renderer for PostMailer {
             Deferred::GiftThanks { gift } => {
                 crate::gift_mail::render(&self.store, &self.signer, &self.config, &self.catalogues, message, gift).await
             }
+            Deferred::MandateSigned { mandate } => {
+                crate::sepa_mail::render_mandate(
+                    &self.store,
+                    &self.signer,
+                    &self.config,
+                    &self.catalogues,
+                    message,
+                    mandate,
+                )
+                .await
+            }
+            Deferred::DebitNotice { gift } => {
+                crate::sepa_mail::render_debit_notice(
+                    &self.store,
+                    &self.signer,
+                    &self.config,
+                    &self.catalogues,
+                    message,
+                    gift,
+                )
+                .await
+            }
             Deferred::Receipt { receipt } => {
                 crate::gift_mail::render_receipt(
                     &self.store,

@@ -382,6 +382,17 @@ async fn a_direct_debit_goes_from_mandate_to_bank_file_to_receipt(app: &TestApp)
         page.contains("Le mandat RLS") && page.contains("FR•• •••• 0189"),
         "{page}"
     );
+    let mail = app.last_email_to("jeanne@example.org").await;
+    assert!(
+        mail.subject.contains("votre mandat de prélèvement RLS"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        mail.text.contains("FR72ZZZ123456") && mail.text.contains("/d/stop/"),
+        "{}",
+        mail.text
+    );
     // And a one-off gift by direct debit.
     let once = give(app, &donor("paul@example.org", "once", "sepa")).await;
     let r = client().post(app.url(&once)).form(&good).send().await.unwrap();
@@ -421,6 +432,9 @@ async fn a_direct_debit_goes_from_mandate_to_bank_file_to_receipt(app: &TestApp)
     );
     assert!(xml.contains("<Nm>Jeanne Martin</Nm>") && xml.contains("NOTPROVIDED"));
     validate_pain008(&xml);
+    // Each debtor is told the amount and the date beforehand.
+    let notice = app.last_email_to("jeanne@example.org").await;
+    assert!(notice.subject.contains("prélèvement de 20,00"), "{}", notice.subject);
     // Nothing else is due this month.
     let r = app
         .post(
@@ -462,7 +476,9 @@ async fn a_direct_debit_goes_from_mandate_to_bank_file_to_receipt(app: &TestApp)
     );
     assert!(mail.attachments.iter().any(|(t, _)| t == "application/pdf"));
     assert!(
-        app.emails().iter().all(|m| m.to != "paul@example.org"),
+        app.emails()
+            .iter()
+            .all(|m| m.to != "paul@example.org" || !m.subject.starts_with("Merci")),
         "no thanks for a rejected debit"
     );
 }

@@ -215,6 +215,19 @@ conformance!(sepa_runs_follow_the_sequence_rules, |store: DynStore| async move {
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.mandate_of_gift(once.id).await.unwrap().unwrap().id, m1.id);
+    assert_eq!(store.mandate_by_id(m1.id).await.unwrap(), Some(m1.clone()));
+    assert_eq!(
+        store.first_gift_of_mandate(m2.id).await.unwrap().unwrap().id,
+        monthly.id
+    );
+    assert!(
+        store
+            .message_by_key(&format!("mandate:{}", m1.id))
+            .await
+            .unwrap()
+            .is_some(),
+        "confirmation"
+    );
     let pledge = store.pledge_by_ref("p-m").await.unwrap().unwrap();
     assert_eq!(
         (pledge.status.as_str(), pledge.provider_id.as_deref()),
@@ -236,6 +249,12 @@ conformance!(sepa_runs_follow_the_sequence_rules, |store: DynStore| async move {
     assert_eq!(seq, [("s-once", "OOFF"), ("s-first", "FRST")]);
     assert_eq!((run.debits, run.total_cents), (2, 3_000));
     assert_eq!(debits[1].mandate_reference, "RUM-2");
+    assert_eq!(store.run_of_gift(monthly.id).await.unwrap().unwrap().id, run.id);
+    assert!(store.run_of_gift(once.id + 1_000).await.unwrap().is_none());
+    for d in &debits {
+        let notice = format!("debit-notice:{}", d.gift_id);
+        assert!(store.message_by_key(&notice).await.unwrap().is_some(), "advance notice");
+    }
     assert!(
         store
             .prepare_run(&access, "2026-12-20", "MSG-2", NOW + 11)
