@@ -70,6 +70,17 @@ async fn context(
     }))
 }
 
+impl Context {
+    /// The creditor as the mandate names it: the legal name when there is one.
+    fn creditor(&self) -> &str {
+        if self.org.legal_name.is_empty() {
+            &self.org.name
+        } else {
+            &self.org.legal_name
+        }
+    }
+}
+
 fn account(m: &Mandate) -> String {
     Iban::parse(&m.iban).map_or_else(|_| String::new(), |i| i.masked())
 }
@@ -122,7 +133,7 @@ pub(crate) async fn render_mandate(
             "mandate-mail-details",
             &[
                 ("reference", &mandate.reference),
-                ("creditor", &cx.org.name),
+                ("creditor", cx.creditor()),
                 ("creditor_id", &cx.creditor_id),
                 ("holder", &mandate.debtor_name),
             ],
@@ -184,7 +195,7 @@ pub(crate) async fn render_debit_notice(
             "mandate-mail-details",
             &[
                 ("reference", &mandate.reference),
-                ("creditor", &cx.org.name),
+                ("creditor", cx.creditor()),
                 ("creditor_id", &cx.creditor_id),
                 ("holder", &mandate.debtor_name),
             ],
