@@ -209,6 +209,49 @@ pub struct ReceiptTotal {
     pub amount_cents: i64,
 }
 
+/// Which gifts the back office lists and totals; `None` is "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GiftFilter {
+    /// One campaign.
+    pub campaign_id: Option<i64>,
+    /// `paid`, `pending`, `failed`, `refunded`.
+    pub status: Option<String>,
+    /// `card`, `sepa`, `cheque`, `cash`, `transfer`.
+    pub method: Option<String>,
+    /// Paid (or made) at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Paid (or made) before (Unix seconds).
+    pub to: Option<i64>,
+    /// The IANA time zone months are counted in (the association's; empty: UTC).
+    pub timezone: String,
+}
+
+/// A total of gifts under one label (a month `YYYY-MM`, a campaign, a method).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GiftGroup {
+    /// The month, campaign title or method.
+    pub label: String,
+    /// How many gifts.
+    pub gifts: i64,
+    /// Their amount.
+    pub cents: i64,
+}
+
+/// The totals of the filtered gifts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GiftTotals {
+    /// How many gifts.
+    pub gifts: i64,
+    /// Their amount.
+    pub cents: i64,
+    /// By month in the filter's time zone, oldest first.
+    pub by_month: Vec<GiftGroup>,
+    /// By campaign title.
+    pub by_campaign: Vec<GiftGroup>,
+    /// By payment method.
+    pub by_method: Vec<GiftGroup>,
+}
+
 /// One of a person's gifts, as their `/me` space lists it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct MyGift {

@@ -8,6 +8,7 @@ mod access;
 pub mod donation_model;
 mod donations;
 mod error;
+mod gift_search;
 mod giving;
 pub mod giving_model;
 mod me;
@@ -41,7 +42,10 @@ use relais_core::settings::Settings;
 use relais_core::{Email, Role};
 
 pub use access::{OrgAccess, SelfAccess};
-pub use donation_model::{Campaign, DonorCorrection, Gift, MyGift, MySignature, NewGift, Receipt, ReceiptTotal};
+pub use donation_model::{
+    Campaign, DonorCorrection, Gift, GiftFilter, GiftGroup, GiftTotals, MyGift, MySignature, NewGift, Receipt,
+    ReceiptTotal,
+};
 pub use error::{StoreError, StoreResult};
 pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, SepaRun};
 pub use model::*;
@@ -519,6 +523,21 @@ pub trait SepaStore: Send + Sync {
     async fn reject_debit(&self, access: &OrgAccess, gift_id: i64, reason: &str, now: i64) -> StoreResult<Gift>;
 }
 
+/// The back office's gifts list: filters and totals.
+#[async_trait]
+pub trait GiftSearchStore: Send + Sync {
+    /// Gifts matching `filter`, newest first, with ids below `before_id` (keyset paging).
+    async fn search_gifts(
+        &self,
+        access: &OrgAccess,
+        filter: &GiftFilter,
+        before_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Gift>>;
+    /// Count and amount of the gifts matching `filter`, overall and by month, campaign and method.
+    async fn gift_totals(&self, access: &OrgAccess, filter: &GiftFilter) -> StoreResult<GiftTotals>;
+}
+
 /// Tax receipts beyond the one a payment issues.
 #[async_trait]
 pub trait ReceiptStore: Send + Sync {
@@ -590,6 +609,7 @@ pub trait Store:
     + GivingStore
     + SepaStore
     + ReceiptStore
+    + GiftSearchStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

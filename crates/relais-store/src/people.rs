@@ -188,6 +188,49 @@ macro_rules! impl_people_store {
                         .unwrap_or_default();
                     entries.push($crate::TimelineEntry { at, kind: "message".into(), subject, detail: status });
                 }
+                // Gifts and monthly pledges: what the person gave, and how.
+                let gifts: Vec<(i64, Option<i64>, String, i64, String, Option<String>)> = sqlx::query_as(
+                    "SELECT g.created_at, g.paid_at, g.status, g.amount_cents, g.method, c.title FROM gifts g \
+                     LEFT JOIN campaigns c ON c.id = g.campaign_id \
+                     WHERE g.supporter_id = $1 AND g.org_id = $2 AND g.status <> 'pending'",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?;
+                for (created, paid, status, cents, method, campaign) in gifts {
+                    entries.push($crate::TimelineEntry {
+                        at: paid.unwrap_or(created),
+                        kind: format!("gift_{status}"),
+                        subject: campaign.unwrap_or_default(),
+                        detail: format!("{} · {method}", relais_core::money::Money::from_cents(cents)),
+                    });
+                }
+                let pledges: Vec<(i64, Option<i64>, Option<i64>, i64, String, String)> = sqlx::query_as(
+                    "SELECT created_at, activated_at, cancelled_at, amount_cents, method, cancelled_by FROM pledges \
+                     WHERE supporter_id = $1 AND org_id = $2 AND status <> 'pending'",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .fetch_all(&self.pool)
+                .await?;
+                for (created, activated, cancelled, cents, method, by) in pledges {
+                    let amount = relais_core::money::Money::from_cents(cents);
+                    entries.push($crate::TimelineEntry {
+                        at: activated.unwrap_or(created),
+                        kind: "pledge_started".into(),
+                        subject: format!("{amount} · {method}"),
+                        detail: String::new(),
+                    });
+                    if let Some(at) = cancelled {
+                        entries.push($crate::TimelineEntry {
+                            at,
+                            kind: "pledge_stopped".into(),
+                            subject: format!("{amount} · {method}"),
+                            detail: by,
+                        });
+                    }
+                }
                 let clicks: Vec<(i64, String, String)> = sqlx::query_as(
                     "SELECT created_at, topic, url FROM message_clicks WHERE supporter_id = $1 AND org_id = $2",
                 )

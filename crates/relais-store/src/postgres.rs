@@ -92,6 +92,7 @@ crate::me::impl_me_store!(PgStore);
 crate::giving::impl_giving_store!(PgStore);
 crate::sepa::impl_sepa_store!(PgStore);
 crate::receipts::impl_receipt_store!(PgStore, sqlx::Postgres);
+crate::gift_search::impl_gift_search_store!(PgStore);
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");

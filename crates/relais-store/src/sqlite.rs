@@ -91,6 +91,7 @@ crate::me::impl_me_store!(SqliteStore);
 crate::giving::impl_giving_store!(SqliteStore);
 crate::sepa::impl_sepa_store!(SqliteStore);
 crate::receipts::impl_receipt_store!(SqliteStore, sqlx::Sqlite);
+crate::gift_search::impl_gift_search_store!(SqliteStore);
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");

@@ -481,6 +481,20 @@ async fn a_direct_debit_goes_from_mandate_to_bank_file_to_receipt(app: &TestApp)
             .all(|m| m.to != "paul@example.org" || !m.subject.starts_with("Merci")),
         "no thanks for a rejected debit"
     );
+    // The donor's record tells their giving story.
+    let gifts = app.store.gifts(&access, 10).await.unwrap();
+    let jeanne = gifts.iter().find(|g| g.email == "jeanne@example.org").unwrap();
+    let page = app
+        .get(&format!("/admin/people/{}", jeanne.supporter_id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("A donné") && page.contains("A commencé un don mensuel"),
+        "{page}"
+    );
+    assert!(page.contains("20,00\u{a0}€ · sepa"), "{page}");
 }
 
 /// In production (no sandbox), an association that configured no provider

@@ -202,6 +202,18 @@ async fn annual_receipts_sum_a_donors_year_and_can_be_replaced(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.headers()["content-type"], "application/pdf");
+    // The gifts list: filtered, totalled by month in the association's time zone.
+    let url = format!("/admin/gifts?method=cheque&from={last_year}-01-01&to={last_year}-12-31");
+    let page = app.get(&url).await.text().await.unwrap();
+    assert!(page.contains("3 dons, 120,00"), "{page}");
+    for month in ["03", "06", "11"] {
+        assert!(
+            page.contains(&format!("<th scope=\"row\">{last_year}-{month}</th>")),
+            "{month}: {page}"
+        );
+    }
+    let page = app.get("/admin/gifts?method=card").await.text().await.unwrap();
+    assert!(page.contains("0 dons"), "{page}");
     // An emptied year field shows this year rather than an error.
     assert_eq!(app.get("/admin/receipts?year=").await.status(), StatusCode::OK);
 }

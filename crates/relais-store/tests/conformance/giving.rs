@@ -385,3 +385,87 @@ conformance!(
         );
     }
 );
+
+conformance!(
+    gifts_are_listed_and_totalled_by_month_campaign_and_method,
+    |store: DynStore| async move {
+        let (access, campaign) = campaign_of(&store, "amis").await;
+        let (other, other_campaign) = campaign_of(&store, "autres").await;
+        // January and February 2027 (UTC), card and direct debit; one failed; one elsewhere.
+        let jan = 1_798_761_600; // 2027-01-01
+        let feb = jan + 31 * 86_400;
+        for (i, (provider, at)) in [("stripe", jan), ("stripe", feb - 1_800), ("sepa", feb), ("stripe", feb)]
+            .into_iter()
+            .enumerate()
+        {
+            give(
+                &store,
+                &campaign,
+                &format!("d{i}@example.org"),
+                provider,
+                &format!("r{i}"),
+                None,
+            )
+            .await;
+            if i < 3 {
+                store.complete_gift_at(&format!("r{i}"), at, at).await.unwrap();
+            } else {
+                store.fail_gift(&format!("r{i}"), "declined").await.unwrap();
+            }
+        }
+        give(&store, &other_campaign, "x@example.org", "stripe", "x", None).await;
+        store.complete_gift_at("x", jan, jan).await.unwrap();
+        let paid = GiftFilter {
+            status: Some("paid".into()),
+            ..Default::default()
+        };
+        let totals = store.gift_totals(&access, &paid).await.unwrap();
+        assert_eq!((totals.gifts, totals.cents), (3, 4_500));
+        let months: Vec<(&str, i64)> = totals.by_month.iter().map(|g| (g.label.as_str(), g.gifts)).collect();
+        assert_eq!(months, [("2027-01", 2), ("2027-02", 1)]);
+        // 31 January 23:30 UTC is already February in Paris.
+        let paris = GiftFilter {
+            timezone: "Europe/Paris".into(),
+            ..paid.clone()
+        };
+        let totals_paris = store.gift_totals(&access, &paris).await.unwrap();
+        let months: Vec<(&str, i64)> = totals_paris
+            .by_month
+            .iter()
+            .map(|g| (g.label.as_str(), g.gifts))
+            .collect();
+        assert_eq!(months, [("2027-01", 1), ("2027-02", 2)]);
+        let methods: Vec<(&str, i64)> = totals.by_method.iter().map(|g| (g.label.as_str(), g.cents)).collect();
+        assert_eq!(methods, [("card", 3_000), ("sepa", 1_500)]);
+        assert_eq!(totals.by_campaign[0].label, campaign.title);
+        // Filters combine; paging goes backwards by id.
+        // After 11 January: the failed gift (made on the 15th) and the card gift paid on the 31st.
+        let later_cards = GiftFilter {
+            method: Some("card".into()),
+            from: Some(jan + 10 * 86_400),
+            ..Default::default()
+        };
+        let found = store.search_gifts(&access, &later_cards, i64::MAX, 10).await.unwrap();
+        assert_eq!(
+            found.iter().map(|g| g.provider_ref.as_str()).collect::<Vec<_>>(),
+            ["r3", "r1"]
+        );
+        let first = store.search_gifts(&access, &paid, i64::MAX, 2).await.unwrap();
+        let next = store.search_gifts(&access, &paid, first[1].id, 2).await.unwrap();
+        assert_eq!((first.len(), next.len()), (2, 1));
+        let by_campaign = GiftFilter {
+            campaign_id: Some(campaign.id),
+            status: Some("paid".into()),
+            to: Some(jan + 1),
+            ..Default::default()
+        };
+        assert_eq!(store.gift_totals(&access, &by_campaign).await.unwrap().gifts, 1);
+        // Another association's gifts never count here.
+        assert_eq!(store.gift_totals(&other, &paid).await.unwrap().cents, 1_500);
+        let foreign = GiftFilter {
+            campaign_id: Some(other_campaign.id),
+            ..Default::default()
+        };
+        assert_eq!(store.gift_totals(&access, &foreign).await.unwrap().gifts, 0);
+    }
+);

@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod auth;
 pub(crate) mod campaigns_admin;
 pub(crate) mod donate;
+pub(crate) mod gifts_admin;
 pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod newsletter;
@@ -109,6 +110,7 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
+        .route("/admin/gifts", get(gifts_admin::list))
         .route("/admin/payments", get(payments_admin::show).post(payments_admin::save))
         .route("/admin/receipts", get(receipts_admin::list))
         .route("/admin/receipts/annual", post(receipts_admin::annual))
