@@ -3,7 +3,8 @@
 //! webhooks signed exactly as Stripe signs them (`Stripe-Signature: t=…,v1=…`).
 //!
 //! Endpoints: `POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`,
-//! `GET /v1/subscriptions/{id}`, `DELETE /v1/subscriptions/{id}`, and the hosted
+//! `GET /v1/subscriptions/{id}`, `DELETE /v1/subscriptions/{id}`, `POST /v1/refunds`
+//! (one-off payments, by `payment_intent`), and the hosted
 //! page `GET|POST /checkout/{id}` where a person (or a browser test) picks the
 //! outcome of the payment.
 //!
@@ -12,9 +13,11 @@
 //!   no minimum charge amount, no tax, no coupons, no zero-decimal currencies;
 //! - only Bearer authentication (Stripe also accepts the key as Basic user);
 //! - the events emitted are the ones Relais listens to: `checkout.session.*`,
-//!   `invoice.paid`, `invoice.payment_failed`, `customer.subscription.deleted`
-//!   (Stripe also sends `customer.subscription.created/updated`, `invoice.created`,
-//!   `payment_intent.*`, `charge.*`…), and in the order a test can rely on;
+//!   `invoice.paid`, `invoice.payment_failed`, `customer.subscription.deleted`,
+//!   `charge.refunded` (Stripe also sends `customer.subscription.created/updated`,
+//!   `invoice.created`, `payment_intent.*`, other `charge.*`…), and in the order a
+//!   test can rely on; a refunded charge's `metadata` is the session's (Stripe's
+//!   is the payment intent's, which Relais fills with the same gift reference);
 //! - webhooks are delivered before the call that caused them returns (Stripe
 //!   delivers later and without ordering guarantees: use `hold_webhooks` and
 //!   `deliver` to test that), once, with no retries;
@@ -387,6 +390,8 @@ struct Ledger {
     idempotency: HashMap<String, Saved>,
     requests: Vec<RecordedRequest>,
     deliveries: Vec<Delivery>,
+    /// Cents refunded so far, per payment intent.
+    refunded: HashMap<String, i64>,
 }
 
 /// An API response body and the events to deliver once the lock is released.
@@ -429,6 +434,7 @@ impl Ledger {
                 let details = Cancellation::parse(params)?;
                 self.cancel(id, details, origin, now())
             }
+            ("POST", ["refunds"]) => self.refund(params, origin),
             _ => Err(ApiError {
                 status: StatusCode::NOT_FOUND,
                 kind: "invalid_request_error",
@@ -437,6 +443,82 @@ impl Ledger {
                 param: None,
             }),
         }
+    }
+
+    /// `POST /v1/refunds` (`payment_intent`, optional `amount`, `reason`,
+    /// `metadata[…]`): refunds a paid one-off payment, in full by default, and
+    /// emits `charge.refunded` with the charge's running `amount_refunded`.
+    fn refund(&mut self, params: &[(String, String)], origin: &Value) -> Result<Outboxed<Value>, ApiError> {
+        let (mut intent, mut amount) = (None, None);
+        for (key, value) in params {
+            match key.as_str() {
+                "payment_intent" => intent = Some(value.clone()),
+                "amount" => {
+                    amount = Some(
+                        value
+                            .parse::<i64>()
+                            .map_err(|_| ApiError::invalid("amount", format!("Invalid integer: {value}")))?,
+                    );
+                }
+                "reason" => {
+                    if !matches!(value.as_str(), "duplicate" | "fraudulent" | "requested_by_customer") {
+                        return Err(ApiError::invalid("reason", format!("Invalid reason: {value}")));
+                    }
+                }
+                k if k.starts_with("metadata[") => {}
+                _ => return Err(ApiError::unknown(key)),
+            }
+        }
+        let intent = intent.ok_or_else(|| ApiError::missing("payment_intent"))?;
+        let session = self
+            .sessions
+            .values()
+            .find(|s| s.payment_intent.as_deref() == Some(intent.as_str()) && s.payment_status == "paid")
+            .ok_or_else(|| ApiError::not_found("payment_intent", &intent))?;
+        let total = session.amount_total();
+        let done = self.refunded.get(&intent).copied().unwrap_or(0);
+        let amount = amount.unwrap_or(total - done);
+        if amount < 1 || done + amount > total {
+            return Err(ApiError {
+                status: StatusCode::BAD_REQUEST,
+                kind: "invalid_request_error",
+                code: Some(if done >= total {
+                    "charge_already_refunded"
+                } else {
+                    "amount_too_large"
+                }),
+                message: format!(
+                    "Refund amount ({amount}) is greater than unrefunded amount on charge ({}).",
+                    total - done
+                ),
+                param: Some("amount".into()),
+            });
+        }
+        let charge = json!({
+            "id": format!("ch_{}", intent.trim_start_matches("pi_")),
+            "object": "charge",
+            "amount": total,
+            "amount_refunded": done + amount,
+            "refunded": done + amount == total,
+            "currency": session.currency,
+            "payment_intent": intent,
+            "metadata": session.metadata,
+            "status": "succeeded",
+        });
+        self.refunded.insert(intent.clone(), done + amount);
+        let refund = json!({
+            "id": new_id("re_"),
+            "object": "refund",
+            "amount": amount,
+            "currency": charge["currency"],
+            "charge": charge["id"],
+            "payment_intent": intent,
+            "status": "succeeded",
+            "created": now(),
+        });
+        let mut outbox = Vec::new();
+        self.emit(&mut outbox, "charge.refunded", charge, origin);
+        Ok((refund, outbox))
     }
 
     /// Records an event; returns it for delivery unless webhooks are held.

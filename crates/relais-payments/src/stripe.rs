@@ -86,6 +86,23 @@ impl Stripe {
         }
     }
 
+    /// Refunds a one-off card payment in full. Idempotent: the same payment
+    /// refunded twice is refunded once (Stripe replays the first answer).
+    pub async fn refund(&self, payment_intent: &str) -> Result<(), PaymentError> {
+        let params = vec![
+            ("payment_intent".to_owned(), payment_intent.to_owned()),
+            ("reason".to_owned(), "requested_by_customer".to_owned()),
+        ];
+        self.call(
+            reqwest::Method::POST,
+            "/v1/refunds",
+            &format!("relais-refund-{payment_intent}"),
+            &params,
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// The form parameters of a Checkout Session for `c` (public for tests).
     pub fn session_params(c: &Checkout<'_>) -> Vec<(String, String)> {
         let mut p: Vec<(String, String)> = vec![
@@ -242,9 +259,21 @@ pub enum Event {
         paid: bool,
         subscription: Option<String>,
         pledge: Option<String>,
+        /// The payment intent of a one-off payment (kept for refunds).
+        payment_intent: Option<String>,
     },
     /// A delayed payment of a session succeeded.
-    SessionPaid { gift: String },
+    SessionPaid {
+        gift: String,
+        payment_intent: Option<String>,
+    },
+    /// A charge was refunded, in full (`full`) or in part (from Stripe's dashboard,
+    /// or through [`Stripe::refund`]).
+    ChargeRefunded {
+        payment_intent: Option<String>,
+        gift: Option<String>,
+        full: bool,
+    },
     /// A delayed payment failed, or the session expired unpaid.
     SessionFailed { gift: String },
     /// A subscription's invoice was paid: the first (`first`) or a monthly one.
@@ -320,8 +349,17 @@ pub fn parse_event(body: &[u8]) -> Result<Webhook, EventError> {
             paid: object["payment_status"].as_str() == Some("paid"),
             subscription: text(&object["subscription"]),
             pledge: text(&object["metadata"][META_PLEDGE]),
+            payment_intent: text(&object["payment_intent"]),
         },
-        "checkout.session.async_payment_succeeded" => Event::SessionPaid { gift: session_gift()? },
+        "checkout.session.async_payment_succeeded" => Event::SessionPaid {
+            gift: session_gift()?,
+            payment_intent: text(&object["payment_intent"]),
+        },
+        "charge.refunded" => Event::ChargeRefunded {
+            payment_intent: text(&object["payment_intent"]),
+            gift: text(&object["metadata"][META_GIFT]),
+            full: object["refunded"].as_bool() == Some(true),
+        },
         "checkout.session.async_payment_failed" | "checkout.session.expired" => {
             Event::SessionFailed { gift: session_gift()? }
         }
@@ -446,13 +484,25 @@ mod tests {
                 gift: "g_1".into(),
                 paid: false,
                 subscription: None,
-                pledge: None
+                pledge: None,
+                payment_intent: None,
             }
         );
-        let v = serde_json::json!({"id": "evt_4", "type": "charge.refunded", "data": {"object": {}}});
+        let v = serde_json::json!({"id": "evt_4", "type": "charge.refunded", "data": {"object": {
+            "payment_intent": "pi_1", "refunded": true, "metadata": {"relais_gift": "g_1"}
+        }}});
         assert_eq!(
             parse_event(v.to_string().as_bytes()).expect("parses").event,
-            Event::Other("charge.refunded".into())
+            Event::ChargeRefunded {
+                payment_intent: Some("pi_1".into()),
+                gift: Some("g_1".into()),
+                full: true
+            }
+        );
+        let v = serde_json::json!({"id": "evt_5", "type": "customer.created", "data": {"object": {}}});
+        assert_eq!(
+            parse_event(v.to_string().as_bytes()).expect("parses").event,
+            Event::Other("customer.created".into())
         );
         assert!(parse_event(b"not json").is_err());
     }

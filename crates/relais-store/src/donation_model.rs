@@ -147,11 +147,13 @@ pub struct Gift {
     pub sequence: String,
     /// Why it failed or was returned (a bank's reject code, a provider's reason), else empty.
     pub failure: String,
+    /// The provider's id of the payment itself (a Stripe payment intent), for refunds.
+    pub provider_payment: Option<String>,
 }
 
 pub(crate) const GIFT_COLUMNS: &str = "id, org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
      provider_ref, wants_receipt, first_name, last_name, email, address, postcode, city, country, locale, created_at, \
-     paid_at, provider, pledge_id, sequence, failure";
+     paid_at, provider, pledge_id, sequence, failure, provider_payment";
 
 /// A tax receipt.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

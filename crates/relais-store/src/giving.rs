@@ -47,6 +47,41 @@ macro_rules! impl_giving_store {
                 Ok(())
             }
 
+            async fn refund_gift(
+                &self,
+                access: &$crate::OrgAccess,
+                gift_id: i64,
+                reason: &str,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Gift> {
+                let mut tx = self.begin_write().await?;
+                let sql = format!(
+                    "SELECT {} FROM gifts WHERE id = $1 AND org_id = $2",
+                    $crate::donation_model::GIFT_COLUMNS
+                );
+                let gift: $crate::Gift = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(gift_id)
+                    .bind(access.org_id())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)?;
+                Self::refund_in_tx(&mut tx, &gift, reason, now).await?;
+                let sql = format!("SELECT {} FROM gifts WHERE id = $1", $crate::donation_model::GIFT_COLUMNS);
+                let gift: $crate::Gift = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(gift_id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                self.wakeup.notify_one();
+                Ok(gift)
+            }
+
+            async fn note_payment(&self, provider_ref: &str, payment: &str) -> $crate::StoreResult<()> {
+                sqlx::query("UPDATE gifts SET provider_payment = $2 WHERE provider_ref = $1 AND provider_payment IS NULL")
+                    .bind(provider_ref)
+                    .bind(payment)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn pledge(&self, id: i64) -> $crate::StoreResult<Option<$crate::Pledge>> {
                 let sql = format!("SELECT {} FROM pledges WHERE id = $1", $crate::giving_model::PLEDGE_COLUMNS);
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?)

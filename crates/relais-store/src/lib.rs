@@ -453,6 +453,12 @@ pub trait GivingStore: Send + Sync {
     async fn payment_settings(&self, org_id: i64) -> StoreResult<PaymentSettings>;
     /// Saves them.
     async fn save_payment_settings(&self, access: &OrgAccess, settings: &PaymentSettings, now: i64) -> StoreResult<()>;
+    /// Refunds a paid gift (staff, or the provider's notice): it no longer counts,
+    /// its receipt is cancelled (an annual one is reissued without it).
+    /// [`StoreError::Conflict`] when it is not paid.
+    async fn refund_gift(&self, access: &OrgAccess, gift_id: i64, reason: &str, now: i64) -> StoreResult<Gift>;
+    /// Records the provider's id of a gift's payment (a Stripe payment intent), once.
+    async fn note_payment(&self, provider_ref: &str, payment: &str) -> StoreResult<()>;
     /// A pledge by id (the worker, for the thank-you e-mail's stop link).
     async fn pledge(&self, id: i64) -> StoreResult<Option<Pledge>>;
     /// A pledge by Relais's reference (webhooks, cancellation links; the caller checks the association).

@@ -24,6 +24,91 @@ macro_rules! impl_receipt_store {
                 Ok(format!("{year}-{seq:06}"))
             }
 
+            /// Marks a paid gift refunded (or returned by the bank) inside `tx`: it no
+            /// longer counts on its campaign or its mandate, its own receipt is
+            /// cancelled, and an annual receipt covering it is replaced by one
+            /// without it. [`crate::StoreError::Conflict`] when it was not paid.
+            pub(crate) async fn refund_in_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                gift: &$crate::Gift,
+                reason: &str,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                let done = sqlx::query("UPDATE gifts SET status = 'refunded', failure = $2 WHERE id = $1 AND status = 'paid'")
+                    .bind(gift.id)
+                    .bind(reason)
+                    .execute(&mut **tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::Conflict("refund of a gift that is not paid"));
+                }
+                sqlx::query(
+                    "UPDATE campaigns SET raised_cents = raised_cents - $2, gifts_count = gifts_count - 1 WHERE id = $1",
+                )
+                .bind(gift.campaign_id)
+                .bind(gift.amount_cents)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE mandates SET collected = collected - 1 \
+                     WHERE id = (SELECT mandate_id FROM gifts WHERE id = $1) AND collected > 0",
+                )
+                .bind(gift.id)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("UPDATE receipts SET cancelled_at = $2 WHERE gift_id = $1 AND cancelled_at IS NULL")
+                    .bind(gift.id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                let sql = format!(
+                    "UPDATE receipts SET cancelled_at = $2 WHERE cancelled_at IS NULL AND id IN \
+                     (SELECT receipt_id FROM receipt_gifts WHERE gift_id = $1) RETURNING {}",
+                    $crate::donation_model::RECEIPT_COLUMNS
+                );
+                let annual: Vec<$crate::Receipt> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(gift.id).bind(now).fetch_all(&mut **tx).await?;
+                for old in annual {
+                    let remaining: Vec<(i64, i64, String)> = sqlx::query_as(
+                        "SELECT g.id, g.amount_cents, g.email FROM receipt_gifts rg JOIN gifts g ON g.id = rg.gift_id \
+                         WHERE rg.receipt_id = $1 AND g.id <> $2 AND g.status = 'paid' ORDER BY g.id",
+                    )
+                    .bind(old.id)
+                    .bind(gift.id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    if remaining.is_empty() {
+                        continue;
+                    }
+                    let number = Self::next_receipt_number(tx, old.org_id, old.year).await?;
+                    let sql = format!(
+                        "INSERT INTO receipts (org_id, year, number, gift_id, amount_cents, issued_at, supporter_id, \
+                         kind, replaces_id) VALUES ($1, $2, $3, NULL, $4, $5, $6, 'annual', $7) RETURNING {}",
+                        $crate::donation_model::RECEIPT_COLUMNS
+                    );
+                    let new: $crate::Receipt = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(old.org_id)
+                        .bind(old.year)
+                        .bind(&number)
+                        .bind(remaining.iter().map(|g| g.1).sum::<i64>())
+                        .bind(now)
+                        .bind(old.supporter_id)
+                        .bind(old.id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    for g in &remaining {
+                        sqlx::query("INSERT INTO receipt_gifts (receipt_id, gift_id) VALUES ($1, $2)")
+                            .bind(new.id)
+                            .bind(g.0)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    let email = remaining.last().map(|g| g.2.as_str()).unwrap_or_default();
+                    Self::enqueue_receipt_mail(tx, &new, email, None, now).await?;
+                }
+                Ok(())
+            }
+
             /// Enqueues the e-mail that carries a receipt issued outside a payment,
             /// rendered when it leaves: annual summaries go out as bulk mail (`topic`),
             /// after the messages people wait for; a replacement goes at once.

@@ -374,30 +374,7 @@ macro_rules! impl_sepa_store {
                     }
                     // Returned after settlement: the money went back, so the gift no
                     // longer counts and its receipt is cancelled.
-                    "paid" => {
-                        sqlx::query("UPDATE gifts SET status = 'refunded', failure = $2 WHERE id = $1")
-                            .bind(gift.id)
-                            .bind(reason)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query(
-                            "UPDATE campaigns SET raised_cents = raised_cents - $2, gifts_count = gifts_count - 1 \
-                             WHERE id = $1",
-                        )
-                        .bind(gift.campaign_id)
-                        .bind(gift.amount_cents)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query("UPDATE receipts SET cancelled_at = $2 WHERE gift_id = $1 AND cancelled_at IS NULL")
-                            .bind(gift.id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query("UPDATE mandates SET collected = collected - 1 WHERE id = (SELECT mandate_id FROM gifts WHERE id = $1) AND collected > 0")
-                            .bind(gift.id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    "paid" => Self::refund_in_tx(&mut tx, &gift, reason, now).await?,
                     _ => return Err($crate::StoreError::Conflict("rejected collection")),
                 }
                 let sql = format!("SELECT {} FROM gifts WHERE id = $1", $crate::donation_model::GIFT_COLUMNS);

@@ -810,3 +810,4 @@ gift-method-sepa = direct debit
 gift-method-cheque = cheque
 gift-method-cash = cash
 gift-method-transfer = transfer
+gifts-refund = Refund

@@ -810,3 +810,4 @@ gift-method-sepa = prélèvement
 gift-method-cheque = chèque
 gift-method-cash = espèces
 gift-method-transfer = virement
+gifts-refund = Rembourser

@@ -166,14 +166,53 @@ async fn a_card_gift_is_confirmed_by_a_signed_webhook_once(app: &TestApp, stripe
         "receipt attached"
     );
 
+    // Staff refund the gift: through Stripe, once; it no longer counts.
+    let gift = app
+        .store
+        .gifts(&app.store.operator_access("amis").await.unwrap(), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let csrf = hidden(&app.get("/admin/gifts").await.text().await.unwrap(), "csrf");
+    let r = app
+        .post(&format!("/admin/gifts/{}/refund", gift.id), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let refund = stripe.requests().into_iter().find(|r| r.path == "/v1/refunds").unwrap();
+    assert!(refund.idempotency_key.unwrap().starts_with("relais-refund-pi_"));
+    assert_eq!(raised(app).await, (0, 0));
+    assert_eq!(app.store.gift(gift.id).await.unwrap().unwrap().status, "refunded");
+    assert!(
+        app.store.receipt_of(gift.id).await.unwrap().is_none(),
+        "its receipt is cancelled"
+    );
+    let r = app
+        .post(&format!("/admin/gifts/{}/refund", gift.id), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
     // A donor who gives up at Stripe: nothing counted, the page offers to try again.
     let checkout = give(app, &donor("paul@example.org", "once", "card")).await;
     stripe.pay(&session_id(&checkout), Outcome::Failed).await.unwrap();
-    assert_eq!(raised(app).await, (2_000, 1));
+    assert_eq!(raised(app).await, (0, 0));
     // A payment that settles later counts when it settles.
     let checkout = give(app, &donor("luc@example.org", "once", "card")).await;
     stripe.pay(&session_id(&checkout), Outcome::AsyncPaid).await.unwrap();
-    assert_eq!(raised(app).await, (4_000, 2));
+    assert_eq!(raised(app).await, (2_000, 1));
+    // Refunded from Stripe's dashboard: Stripe's notice is enough.
+    let intent = stripe.session(&session_id(&checkout)).unwrap()["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = client()
+        .post(format!("{}/v1/refunds", stripe.base_url()))
+        .bearer_auth(SECRET_KEY)
+        .form(&[("payment_intent", intent.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(raised(app).await, (0, 0));
 }
 
 with_stripe!(a_monthly_card_gift_renews_and_stops_from_its_email);

@@ -288,3 +288,56 @@ conformance!(
         assert_eq!(store.receipt_of(gift.id).await.unwrap().unwrap().id, again.id);
     }
 );
+
+conformance!(
+    a_refund_cancels_or_reissues_the_receipts_covering_the_gift,
+    |store: DynStore| async move {
+        let (access, campaign) = annual_org(&store, "amis").await;
+        let (other, _) = annual_org(&store, "autres").await;
+        let a = paid(&store, &campaign, "jeanne@example.org", "a", "20", JUNE_2025).await;
+        let b = paid(&store, &campaign, "jeanne@example.org", "b", "30", JUNE_2025 + 60).await;
+        let old = store
+            .issue_annual_receipts(&access, 2025, 10, NOW)
+            .await
+            .unwrap()
+            .remove(0);
+        store.note_payment("a", "pi_1").await.unwrap();
+        store.note_payment("a", "pi_other").await.unwrap();
+        assert_eq!(
+            store.gift(a.id).await.unwrap().unwrap().provider_payment.as_deref(),
+            Some("pi_1")
+        );
+        assert!(matches!(
+            store.refund_gift(&other, a.id, "x", NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        let refunded = store.refund_gift(&access, a.id, "requested", NOW + 1).await.unwrap();
+        assert_eq!(
+            (refunded.status.as_str(), refunded.failure.as_str()),
+            ("refunded", "requested")
+        );
+        assert!(matches!(
+            store.refund_gift(&access, a.id, "again", NOW + 2).await,
+            Err(StoreError::Conflict(_))
+        ));
+        // The annual receipt is reissued for what was kept, naming the one it replaces.
+        assert!(
+            store
+                .receipt(&access, old.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .cancelled_at
+                .is_some()
+        );
+        let now_valid = store.receipt_of(b.id).await.unwrap().unwrap();
+        assert_eq!((now_valid.amount_cents, now_valid.replaces_id), (3_000, Some(old.id)));
+        assert!(store.receipt_of(a.id).await.unwrap().is_none());
+        let c = store.campaign_by_slug(&campaign.slug).await.unwrap().unwrap();
+        assert_eq!((c.raised.cents(), c.gifts_count), (3_000, 1));
+        // Refunding the last gift leaves no receipt at all.
+        store.refund_gift(&access, b.id, "requested", NOW + 3).await.unwrap();
+        assert!(store.receipt_of(b.id).await.unwrap().is_none());
+        assert_eq!(store.receipt_totals(&access).await.unwrap(), vec![]);
+    }
+);

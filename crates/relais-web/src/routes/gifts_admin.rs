@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use relais_core::money::Money;
 use relais_core::role::Permission;
 use relais_store::{Campaign, Gift, GiftFilter, GiftGroup, Org};
@@ -84,6 +84,8 @@ struct GiftsTemplate {
     /// Totals by month, campaign and method, each under its heading's message id.
     tables: Vec<(&'static str, Vec<Total>)>,
     older: Option<String>,
+    csrf: String,
+    can_refund: bool,
 }
 
 impl GiftsTemplate {
@@ -171,9 +173,62 @@ pub(crate) async fn list(
             ("gifts-by-method", by_method),
         ],
         older,
+        csrf: staff.session.csrf.clone(),
+        can_refund: staff.can(Permission::ManageSettings),
         q,
         c,
     })
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct RefundForm {
+    csrf: String,
+}
+
+/// `POST /admin/gifts/{id}/refund`: gives a gift back. A one-off card gift is
+/// refunded through Stripe; other gifts were returned by the association itself
+/// (a cheque sent back, a transfer), which this records. Either way the gift no
+/// longer counts and its receipt is cancelled.
+pub(crate) async fn refund(
+    State(state): State<Shared>,
+    staff: Staff,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::Form(form): axum::Form<RefundForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::ManageSettings)?;
+    let gift = state
+        .store
+        .gift(id)
+        .await?
+        .filter(|g| g.org_id == access.org_id())
+        .ok_or(AppError::NotFound)?;
+    if gift.status != "paid" {
+        return Err(AppError::BadRequest("only a paid gift can be refunded".into()));
+    }
+    if gift.provider == "stripe" {
+        let Some(payment) = &gift.provider_payment else {
+            return Err(AppError::BadRequest(
+                "a monthly card gift is refunded in Stripe's dashboard; Relais records it when Stripe tells".into(),
+            ));
+        };
+        let settings = state.store.payment_settings(access.org_id()).await?;
+        crate::payments::stripe(&state, &settings)
+            .refund(payment)
+            .await
+            .map_err(|e| AppError::Internal(format!("refund at Stripe: {e}")))?;
+    }
+    match state
+        .store
+        .refund_gift(access, gift.id, "refunded by staff", crate::now())
+        .await
+    {
+        // Stripe's notice of the refund may have been recorded first.
+        Ok(_) | Err(relais_store::StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(org = access.org_id(), gift = gift.id, "gift refunded");
+    Ok(axum::response::Redirect::to("/admin/gifts?status=refunded").into_response())
 }
 
 #[cfg(test)]

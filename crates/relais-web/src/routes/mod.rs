@@ -111,6 +111,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/gifts", get(gifts_admin::list))
+        .route("/admin/gifts/{id}/refund", post(gifts_admin::refund))
         .route("/admin/payments", get(payments_admin::show).post(payments_admin::save))
         .route("/admin/receipts", get(receipts_admin::list))
         .route("/admin/receipts/annual", post(receipts_admin::annual))

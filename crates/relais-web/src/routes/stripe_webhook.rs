@@ -72,9 +72,13 @@ async fn act(state: &AppState, org: &Org, event: Event) -> Result<(), AppError> 
             paid,
             subscription,
             pledge,
+            payment_intent,
         } => {
             if !own_gift(state, org, &gift).await? {
                 return Ok(());
+            }
+            if let Some(pi) = &payment_intent {
+                state.store.note_payment(&gift, pi).await?;
             }
             if let (Some(sub), Some(pledge)) = (&subscription, &pledge) {
                 state.store.link_pledge(pledge, sub).await?;
@@ -85,10 +89,38 @@ async fn act(state: &AppState, org: &Org, event: Event) -> Result<(), AppError> 
                 state.store.complete_gift(&gift, now).await?;
             }
         }
-        Event::SessionPaid { gift } => {
+        Event::SessionPaid { gift, payment_intent } => {
             if own_gift(state, org, &gift).await? {
+                if let Some(pi) = &payment_intent {
+                    state.store.note_payment(&gift, pi).await?;
+                }
                 state.store.complete_gift(&gift, now).await?;
             }
+        }
+        // A refund made in Stripe's dashboard (or by staff here: then the gift is
+        // already refunded and this changes nothing). A partial refund leaves the
+        // gift counted: staff decide, the receipt may have to be replaced.
+        Event::ChargeRefunded {
+            gift: Some(gift),
+            full: true,
+            ..
+        } => {
+            let found = state.store.gift_by_ref(&gift).await?.filter(|g| g.org_id == org.id);
+            if let Some(g) = found.filter(|g| g.status == "paid") {
+                // The signature proved Stripe speaks for this association's account.
+                let access = state.store.operator_access(&org.slug).await?;
+                state
+                    .store
+                    .refund_gift(&access, g.id, "refunded at Stripe", now)
+                    .await?;
+                tracing::info!(org = org.id, gift = g.id, "gift refunded at Stripe");
+            }
+        }
+        Event::ChargeRefunded { .. } => {
+            tracing::warn!(
+                org = org.id,
+                "partial or unattributed refund at Stripe: nothing recorded"
+            );
         }
         Event::SessionFailed { gift } => {
             if own_gift(state, org, &gift).await? {
