@@ -41,6 +41,21 @@ pub const MIN_GIFT: Money = Money::from_cents(100);
 /// transfer, with a conversation.
 pub const MAX_GIFT: Money = Money::from_cents(1_000_000);
 
+/// The tips a donor may add for the platform's operator, in cents (none is the default).
+pub const TIP_CHOICES: [i64; 3] = [100, 200, 500];
+
+/// Reads the tip field: empty or `0` is no tip; otherwise one of [`TIP_CHOICES`]
+/// in euros (`1`, `2`, `5`). `None` for anything else: a tip is never guessed.
+pub fn parse_tip(s: &str) -> Option<Money> {
+    let s = s.trim();
+    if s.is_empty() || s == "0" {
+        return Some(Money::from_cents(0));
+    }
+    let euros: i64 = s.parse().ok()?;
+    let cents = euros.checked_mul(100)?;
+    TIP_CHOICES.contains(&cents).then(|| Money::from_cents(cents))
+}
+
 /// The donation form's fields as sent (`POST /d/{slug}`, see DESIGN).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
@@ -303,6 +318,21 @@ impl CampaignInput {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+#[cfg(test)]
+mod tip_tests {
+    use super::*;
+
+    #[test]
+    fn a_tip_is_one_of_the_offered_amounts_or_nothing() {
+        assert_eq!(parse_tip(""), Some(Money::from_cents(0)));
+        assert_eq!(parse_tip("0"), Some(Money::from_cents(0)));
+        assert_eq!(parse_tip("2"), Some(Money::from_cents(200)));
+        assert_eq!(parse_tip("3"), None);
+        assert_eq!(parse_tip("-1"), None);
+        assert_eq!(parse_tip("99999999999999999"), None);
     }
 }
 

@@ -12,6 +12,10 @@ pub struct Checkout<'a> {
     pub pledge: Option<&'a str>,
     /// The amount in cents of euros.
     pub amount_cents: i64,
+    /// A tip for the platform's operator paid with it (0: none), on its own line.
+    pub tip_cents: i64,
+    /// What the tip's line says.
+    pub tip_label: &'a str,
     /// What the donor sees on the provider's page: the campaign's title.
     pub description: &'a str,
     pub email: &'a str,

@@ -127,6 +127,15 @@ impl Stripe {
                 c.description.into(),
             ),
         ];
+        if c.tip_cents > 0 && c.pledge.is_none() {
+            p.push(("line_items[1][quantity]".into(), "1".into()));
+            p.push(("line_items[1][price_data][currency]".into(), "eur".into()));
+            p.push(("line_items[1][price_data][unit_amount]".into(), c.tip_cents.to_string()));
+            p.push((
+                "line_items[1][price_data][product_data][name]".into(),
+                c.tip_label.into(),
+            ));
+        }
         match c.pledge {
             Some(pledge) => {
                 p.push(("line_items[0][price_data][recurring][interval]".into(), "month".into()));
@@ -513,6 +522,8 @@ mod tests {
             reference: "g_1",
             pledge: Some("p_1"),
             amount_cents: 1_000,
+            tip_cents: 0,
+            tip_label: "",
             description: "Puits",
             email: "a@b.fr",
             locale: "fr",

@@ -94,6 +94,8 @@ pub struct NewGift<'a> {
     pub newsletter_wording: &'a str,
     /// For a monthly gift: the reference of the pledge it opens (this gift is its first collection).
     pub pledge_ref: Option<&'a str>,
+    /// The optional tip for the platform's operator, paid with the gift.
+    pub tip_cents: i64,
 }
 
 /// A gift.
@@ -149,11 +151,14 @@ pub struct Gift {
     pub failure: String,
     /// The provider's id of the payment itself (a Stripe payment intent), for refunds.
     pub provider_payment: Option<String>,
+    /// The tip for the platform's operator paid with it: not part of the gift
+    /// (not counted, not receipted).
+    pub tip_cents: i64,
 }
 
 pub(crate) const GIFT_COLUMNS: &str = "id, org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
      provider_ref, wants_receipt, first_name, last_name, email, address, postcode, city, country, locale, created_at, \
-     paid_at, provider, pledge_id, sequence, failure, provider_payment";
+     paid_at, provider, pledge_id, sequence, failure, provider_payment, tip_cents";
 
 /// A tax receipt.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -246,6 +251,8 @@ pub struct GiftTotals {
     pub gifts: i64,
     /// Their amount.
     pub cents: i64,
+    /// Tips for the platform's operator paid with them (not included in `cents`).
+    pub tips_cents: i64,
     /// By month in the filter's time zone, oldest first.
     pub by_month: Vec<GiftGroup>,
     /// By campaign title.

@@ -122,9 +122,9 @@ macro_rules! impl_donation_store {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO gifts (org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
                      provider, provider_ref, wants_receipt, consent_newsletter, first_name, last_name, email, address, \
-                     postcode, city, country, locale, created_at, pledge_id) \
+                     postcode, city, country, locale, created_at, pledge_id, tip_cents) \
                      VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                     $18, $19, $20) RETURNING id",
+                     $18, $19, $20, $21) RETURNING id",
                 )
                 .bind(g.campaign.org_id)
                 .bind(g.campaign.id)
@@ -146,6 +146,7 @@ macro_rules! impl_donation_store {
                 .bind(g.locale)
                 .bind(now)
                 .bind(pledge_id)
+                .bind(g.tip_cents.max(0))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err($crate::error::conflict_on_unique("payment reference"))?;

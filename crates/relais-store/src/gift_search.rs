@@ -115,10 +115,11 @@ macro_rules! impl_gift_search_store {
                 f: &$crate::GiftFilter,
             ) -> $crate::StoreResult<$crate::GiftTotals> {
                 let sql = format!(
-                    "SELECT COUNT(*), CAST(COALESCE(SUM(g.amount_cents), 0) AS BIGINT) FROM gifts g WHERE {}",
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(g.amount_cents), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(g.tip_cents), 0) AS BIGINT) FROM gifts g WHERE {}",
                     Self::GIFT_FILTER
                 );
-                let (gifts, cents): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let (gifts, cents, tips_cents): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(access.org_id())
                     .bind(f.campaign_id)
                     .bind(f.status.as_deref())
@@ -130,6 +131,7 @@ macro_rules! impl_gift_search_store {
                 Ok($crate::GiftTotals {
                     gifts,
                     cents,
+                    tips_cents,
                     by_month: match Self::month_case(self, access, f).await? {
                         Some(case) => self.gift_groups(access, f, &case, "").await?,
                         None => Vec::new(),

@@ -186,7 +186,7 @@ pub struct RunDebit {
     pub gift_id: i64,
     /// End-to-end id (the gift's reference).
     pub provider_ref: String,
-    /// Cents.
+    /// Cents debited: the gift and its tip, if any.
     pub amount_cents: i64,
     /// `FRST`, `RCUR`, `OOFF`, `FNAL`.
     pub sequence: String,

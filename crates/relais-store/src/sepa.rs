@@ -5,7 +5,7 @@ macro_rules! impl_sepa_store {
         impl $store {
             async fn run_debits(&self, run_id: i64) -> $crate::StoreResult<Vec<$crate::RunDebit>> {
                 Ok(sqlx::query_as(
-                    "SELECT g.id AS gift_id, g.provider_ref, g.amount_cents, g.sequence, m.reference AS mandate_reference, \
+                    "SELECT g.id AS gift_id, g.provider_ref, g.amount_cents + g.tip_cents AS amount_cents, g.sequence, m.reference AS mandate_reference, \
                      m.signed_at, m.debtor_name, m.iban, m.bic, COALESCE(c.title, '') AS campaign, g.status, g.failure \
                      FROM gifts g JOIN mandates m ON m.id = g.mandate_id LEFT JOIN campaigns c ON c.id = g.campaign_id \
                      WHERE g.sepa_run_id = $1 ORDER BY g.id",
@@ -212,7 +212,8 @@ macro_rules! impl_sepa_store {
                 .execute(&mut *tx)
                 .await?;
                 let (debits, total): (i64, i64) = sqlx::query_as(
-                    "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM gifts WHERE sepa_run_id = $1",
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents + tip_cents), 0) AS BIGINT) FROM gifts \
+                     WHERE sepa_run_id = $1",
                 )
                 .bind(run_id)
                 .fetch_one(&mut *tx)

@@ -102,13 +102,29 @@ pub(crate) async fn render(
     let m = GiftMessage {
         subject: t.arg("gift-mail-subject", "org", &org.name),
         greeting: t.arg("post-mail-hello", "name", gift.first_name.trim()),
-        lead: t.args(
-            "gift-mail-lead",
-            &[
-                ("amount", &amount.format(locale)),
-                ("date", paid.get(..10).unwrap_or(&paid)),
-            ],
-        ),
+        lead: match (&config.tip_operator, gift.tip_cents) {
+            (Some(operator), tip) if tip > 0 => format!(
+                "{} {}",
+                t.args(
+                    "gift-mail-lead",
+                    &[
+                        ("amount", &amount.format(locale)),
+                        ("date", paid.get(..10).unwrap_or(&paid))
+                    ]
+                ),
+                t.args(
+                    "donate-tip-thanks",
+                    &[("tip", &Money::from_cents(tip).format(locale)), ("operator", operator)]
+                )
+            ),
+            _ => t.args(
+                "gift-mail-lead",
+                &[
+                    ("amount", &amount.format(locale)),
+                    ("date", paid.get(..10).unwrap_or(&paid)),
+                ],
+            ),
+        },
         thanks: campaign.as_ref().map(|c| c.thanks.clone()).unwrap_or_default(),
         receipt: receipt
             .as_ref()

@@ -48,6 +48,8 @@ pub struct WebConfig {
     pub stripe_api_url: String,
     /// Associations without a payment provider take gifts on the sandbox page (demos, tests).
     pub sandbox_payments: bool,
+    /// The platform operator donors may tip, if it asks for tips.
+    pub tip_operator: Option<String>,
 }
 
 impl WebConfig {

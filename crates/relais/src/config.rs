@@ -61,6 +61,10 @@ pub struct Settings {
     /// Stripe's API address; change it only to test against a local Stripe-compatible server.
     #[arg(long, env = "RELAIS_STRIPE_API_URL", default_value = "https://api.stripe.com", value_parser = parse_base_url, global = true)]
     pub stripe_api_url: url::Url,
+    /// The platform operator's name: when set, donation forms offer an optional tip
+    /// for it (never pre-selected, paid with one-off gifts, recorded apart from the gift).
+    #[arg(long, env = "RELAIS_TIP_OPERATOR", global = true)]
+    pub tip_operator: Option<String>,
     /// Lets donors "pay" on Relais's own sandbox page when their association has no
     /// payment provider configured (demos and tests; `serve --demo` turns it on).
     /// Sandbox gifts are not real money: never enable it in production.
@@ -167,6 +171,7 @@ pub fn unknown_env_settings() -> Vec<String> {
         "RELAIS_BULK_PER_SECOND",
         "RELAIS_STRIPE_API_URL",
         "RELAIS_SANDBOX_PAYMENTS",
+        "RELAIS_TIP_OPERATOR",
     ];
     std::env::vars()
         .map(|(k, _)| k)

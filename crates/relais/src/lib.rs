@@ -77,6 +77,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         signature_expiry_days: settings.signature_expiry_days,
         stripe_api_url: settings.stripe_api_url.as_str().trim_end_matches('/').to_owned(),
         sandbox_payments: settings.sandbox_payments,
+        tip_operator: settings.tip_operator.clone().filter(|s| !s.trim().is_empty()),
     }
 }
 

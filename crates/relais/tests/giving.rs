@@ -21,7 +21,12 @@ macro_rules! with_stripe {
             async fn run(backend: Backend) {
                 let stripe = FakeStripe::start(SECRET_KEY).await;
                 let api = stripe.base_url();
-                let Some(app) = TestApp::spawn_with(backend, |s| s.stripe_api_url = api.parse().unwrap()).await else {
+                let Some(app) = TestApp::spawn_with(backend, |s| {
+                    s.stripe_api_url = api.parse().unwrap();
+                    s.tip_operator = Some("Relais Coop".into());
+                })
+                .await
+                else {
                     return;
                 };
                 super::$name(&app, &stripe).await;
@@ -110,7 +115,22 @@ async fn a_card_gift_is_confirmed_by_a_signed_webhook_once(app: &TestApp, stripe
     assert!(!page.contains(SECRET_KEY), "secrets are never shown again");
     stripe.add_webhook(&app.url("/webhooks/stripe/amis"), WEBHOOK_SECRET);
 
-    let checkout = give(app, &donor("jeanne@example.org", "once", "card")).await;
+    // A tip for the platform's operator is offered, never pre-selected.
+    let form = client()
+        .get(app.url("/d/puits"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("Soutenir Relais Coop (facultatif)"), "{form}");
+    assert!(form.contains("name=\"tip\" value=\"0\" checked"), "{form}");
+    assert!(!form.contains("name=\"tip\" value=\"2\" checked"));
+    // With a tip, on its own line, never counted as the gift.
+    let mut with_tip = donor("jeanne@example.org", "once", "card");
+    with_tip.push(("tip", "2".into()));
+    let checkout = give(app, &with_tip).await;
     assert!(checkout.starts_with(&stripe.base_url()), "{checkout}");
     let request = stripe
         .requests()
@@ -120,6 +140,16 @@ async fn a_card_gift_is_confirmed_by_a_signed_webhook_once(app: &TestApp, stripe
     assert!(request.idempotency_key.unwrap().starts_with("relais-checkout-g_"));
     assert_eq!(request.stripe_version.as_deref(), Some("2025-03-31.basil"));
     let session = session_id(&checkout);
+    assert_eq!(stripe.session(&session).unwrap()["amount_total"], 2_200);
+    let tip_line = request
+        .params
+        .iter()
+        .find(|(k, _)| k == "line_items[1][price_data][product_data][name]")
+        .map(|(_, v)| v.clone());
+    assert_eq!(
+        tip_line.as_deref(),
+        Some("Pourboire pour Relais Coop (facultatif, pas un don à l’association)")
+    );
     let success = stripe.session(&session).unwrap()["success_url"]
         .as_str()
         .unwrap()
@@ -145,7 +175,10 @@ async fn a_card_gift_is_confirmed_by_a_signed_webhook_once(app: &TestApp, stripe
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Merci pour votre don"), "{page}");
+    assert!(
+        page.contains("Merci pour votre don") && page.contains("pourboire de 2,00"),
+        "{page}"
+    );
     assert_eq!(raised(app).await, (2_000, 1));
     // The same event again (Stripe retries), and a forged one: counted once.
     for event in stripe.events() {
@@ -316,6 +349,26 @@ async fn an_unreachable_provider_keeps_the_form_and_charges_nothing(app: &TestAp
     let access = app.store.operator_access("amis").await.unwrap();
     let gifts = app.store.gifts(&access, 10).await.unwrap();
     assert_eq!((gifts.len(), gifts[0].status.as_str()), (1, "failed"));
+}
+
+on_both_backends!(a_tip_nobody_asked_for_is_refused);
+
+async fn a_tip_nobody_asked_for_is_refused(app: &TestApp) {
+    // The default test app has no operator asking for tips: the form offers none.
+    charity(app).await;
+    let page = client()
+        .get(app.url("/d/puits"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("name=\"tip\""), "no operator, no tip");
+    let mut form = donor("jeanne@example.org", "once", "card");
+    form.push(("tip", "2".into()));
+    let r = client().post(app.url("/d/puits")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 /// Validates a pain.008.001.02 file against the official schema shipped by the

@@ -63,6 +63,7 @@ async fn give(
                 provider_ref: reference,
                 newsletter_wording: "",
                 pledge_ref: pledge,
+                tip_cents: 0,
             },
             NOW,
         )
@@ -467,5 +468,59 @@ conformance!(
             ..Default::default()
         };
         assert_eq!(store.gift_totals(&access, &foreign).await.unwrap().gifts, 0);
+    }
+);
+
+conformance!(
+    a_tip_is_paid_with_the_gift_but_never_counted_as_one,
+    |store: DynStore| async move {
+        let (access, campaign) = campaign_of(&store, "amis").await;
+        let draft = GiftInput {
+            amount: "30".into(),
+            first_name: "Jeanne".into(),
+            last_name: "Martin".into(),
+            email: "jeanne@example.org".into(),
+            address: "12 rue des Lilas".into(),
+            postcode: "69001".into(),
+            city: "Lyon".into(),
+            receipt: "on".into(),
+            ..Default::default()
+        }
+        .parse(&[Frequency::Once], MIN_GIFT, MAX_GIFT, relais_core::Locale::Fr)
+        .unwrap();
+        for (reference, provider) in [("t-card", "sandbox"), ("t-sepa", "sepa")] {
+            store
+                .start_gift(
+                    &NewGift {
+                        campaign: &campaign,
+                        draft: &draft,
+                        locale: "fr",
+                        provider,
+                        method: if provider == "sepa" { "sepa" } else { "card" },
+                        provider_ref: reference,
+                        newsletter_wording: "",
+                        pledge_ref: None,
+                        tip_cents: 200,
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+        }
+        let (gift, receipt) = store.complete_gift("t-card", NOW).await.unwrap().unwrap();
+        assert_eq!((gift.amount_cents, gift.tip_cents), (3_000, 200));
+        assert_eq!(receipt.unwrap().amount_cents, 3_000, "the tip is not receipted");
+        let c = store.campaign_by_slug(&campaign.slug).await.unwrap().unwrap();
+        assert_eq!(c.raised.cents(), 3_000, "nor counted");
+        let totals = store.gift_totals(&access, &GiftFilter::default()).await.unwrap();
+        assert_eq!((totals.cents, totals.tips_cents), (6_000, 400));
+        // A direct debit takes the gift and the tip together.
+        store.sign_mandate("t-sepa", &mandate("RUM-T"), NOW).await.unwrap();
+        let (run, debits) = store
+            .prepare_run(&access, "2027-02-01", "MSG-T", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((run.total_cents, debits[0].amount_cents), (3_200, 3_200));
     }
 );

@@ -2296,6 +2296,7 @@ conformance!(
                         provider_ref: &reference,
                         newsletter_wording: "",
                         pledge_ref: None,
+                        tip_cents: 0,
                     },
                     NOW,
                 )

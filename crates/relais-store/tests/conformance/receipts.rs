@@ -64,6 +64,7 @@ async fn paid(store: &DynStore, campaign: &Campaign, email: &str, reference: &st
                 provider_ref: reference,
                 newsletter_wording: "",
                 pledge_ref: None,
+                tip_cents: 0,
             },
             paid_at,
         )
@@ -270,6 +271,7 @@ conformance!(
                         provider_ref: draft_ref,
                         newsletter_wording: "",
                         pledge_ref: None,
+                        tip_cents: 0,
                     },
                     JUNE_2025,
                 )

@@ -284,6 +284,7 @@ pub(crate) async fn offline(
                 provider_ref: &reference,
                 newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
                 pledge_ref: None,
+                tip_cents: 0,
             },
             crate::now(),
         )

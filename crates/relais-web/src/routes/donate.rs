@@ -29,6 +29,8 @@ pub(crate) struct GiftForm {
     pub amount_other: String,
     /// `card` or `sepa` (direct debit); empty: the first the association offers.
     pub method: String,
+    /// The tip for the platform's operator, in euros (empty or `0`: none).
+    pub tip: String,
 }
 
 impl GiftForm {
@@ -56,6 +58,8 @@ struct DonateTemplate {
     errors: Errors,
     form: GiftForm,
     offer: Offer,
+    /// The operator donors may tip, and the amounts offered (value, label).
+    tip: Option<(String, Vec<(String, String)>)>,
 }
 
 /// The frequencies a donor can choose: what the campaign asks for and a provider
@@ -82,6 +86,10 @@ impl DonateTemplate {
 
     fn card(&self) -> bool {
         self.offer.card.is_some()
+    }
+
+    fn tip_chosen(&self, value: &str) -> bool {
+        self.form.tip == value || (value == "0" && self.form.tip.is_empty())
     }
 
     fn method_chosen(&self, m: &str) -> bool {
@@ -171,6 +179,13 @@ fn donate_page(
         errors,
         form,
         offer,
+        tip: state.config.tip_operator.clone().map(|operator| {
+            let choices = relais_core::gift::TIP_CHOICES
+                .iter()
+                .map(|c| ((c / 100).to_string(), Money::from_cents(*c).format(locale)))
+                .collect();
+            (operator, choices)
+        }),
         c,
         campaign,
         org,
@@ -229,6 +244,13 @@ pub(crate) async fn give(
         Ok(draft) => draft,
         Err(field_errors) => return refuse(Errors::from_fields(&t, &field_errors), form, offer),
     };
+    // The tip: only where the operator asks for one, only with a one-off gift.
+    let tip = match relais_core::gift::parse_tip(&form.tip) {
+        Some(t) if t.cents() == 0 => t,
+        Some(t) if state.config.tip_operator.is_some() && draft.frequency == Frequency::Once => t,
+        Some(_) => return refuse(Errors::one("tip", t.get("donate-tip-once-only")), form, offer),
+        None => return refuse(Errors::one("tip", t.get("donate-tip-invalid")), form, offer),
+    };
     let methods = offer.methods(draft.frequency);
     let method = match Method::parse(&form.method) {
         Some(m) if methods.contains(&m) => m,
@@ -250,6 +272,7 @@ pub(crate) async fn give(
                 provider_ref: &provider_ref,
                 newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
                 pledge_ref: pledge_ref.as_deref(),
+                tip_cents: tip.cents(),
             },
             crate::now(),
         )
@@ -259,10 +282,18 @@ pub(crate) async fn give(
         .config
         .link(&format!("/d/{}/merci/{}", campaign.slug, gift.provider_ref));
     let cancel = state.config.link(&format!("/d/{}", campaign.slug));
+    let tip_label = state
+        .config
+        .tip_operator
+        .as_deref()
+        .map(|operator| t.arg("donate-tip-line", "operator", operator))
+        .unwrap_or_default();
     let checkout = Checkout {
         reference: &gift.provider_ref,
         pledge: pledge_ref.as_deref(),
         amount_cents: gift.amount_cents,
+        tip_cents: gift.tip_cents,
+        tip_label: &tip_label,
         description: &campaign.title,
         email: &gift.email,
         locale: locale.code(),
@@ -327,7 +358,20 @@ pub(crate) async fn sandbox(
     let c = Chrome::new(t.clone(), t.get("sandbox-title"), &format!("/d/{slug}"));
     let locale = t.locale;
     page(&SandboxTemplate {
-        amount: Money::from_cents(gift.amount_cents).format(locale),
+        amount: if gift.tip_cents > 0 {
+            t.args(
+                "sandbox-amount-tip",
+                &[
+                    (
+                        "total",
+                        &Money::from_cents(gift.amount_cents + gift.tip_cents).format(locale),
+                    ),
+                    ("tip", &Money::from_cents(gift.tip_cents).format(locale)),
+                ],
+            )
+        } else {
+            Money::from_cents(gift.amount_cents).format(locale)
+        },
         monthly: gift.frequency == "monthly",
         action: format!("/d/{}/sandbox/{}", campaign.slug, gift.provider_ref),
         c,
@@ -421,6 +465,16 @@ pub(crate) async fn thanks(
         }
         ("pending", None) => ("pending", "donate-confirming-title", t.get("donate-confirming-text")),
         _ => ("failed", "donate-failed-title", t.get("donate-failed-text")),
+    };
+    let text = match (&state.config.tip_operator, gift.tip_cents) {
+        (Some(operator), tip) if tip > 0 && status != "failed" => format!(
+            "{text} {}",
+            t.args(
+                "donate-tip-thanks",
+                &[("tip", &Money::from_cents(tip).format(locale)), ("operator", operator)]
+            )
+        ),
+        _ => text,
     };
     let mut c = Chrome::new(t.clone(), t.get(title), &format!("/d/{slug}"));
     c.brand = Some(Brand::of(&org));

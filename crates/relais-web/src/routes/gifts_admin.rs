@@ -160,13 +160,24 @@ pub(crate) async fn list(
                 (g, amount, when)
             })
             .collect(),
-        summary: c.t.args(
-            "gifts-summary",
-            &[
-                ("count", &totals.gifts.to_string()),
-                ("total", &Money::from_cents(totals.cents).format(locale)),
-            ],
-        ),
+        summary: match (&state.config.tip_operator, totals.tips_cents) {
+            (Some(operator), tips) if tips > 0 => c.t.args(
+                "gifts-summary-tips",
+                &[
+                    ("count", &totals.gifts.to_string()),
+                    ("total", &Money::from_cents(totals.cents).format(locale)),
+                    ("tips", &Money::from_cents(tips).format(locale)),
+                    ("operator", operator),
+                ],
+            ),
+            _ => c.t.args(
+                "gifts-summary",
+                &[
+                    ("count", &totals.gifts.to_string()),
+                    ("total", &Money::from_cents(totals.cents).format(locale)),
+                ],
+            ),
+        },
         tables: vec![
             ("gifts-by-month", rows(totals.by_month, &|l| l)),
             ("gifts-by-campaign", rows(totals.by_campaign, &|l| l)),

@@ -48,6 +48,7 @@ pub fn settings_for(data: PathBuf, db_url: &str, port: u16) -> Settings {
         bulk_per_second: relais_messaging::DEFAULT_BULK_PER_SECOND,
         stripe_api_url: "https://api.stripe.com".parse().expect("url"),
         sandbox_payments: true,
+        tip_operator: None,
         log: "warn".into(),
         log_format: "text".into(),
     }
