@@ -22,9 +22,20 @@ macro_rules! impl_donation_store {
             ) -> $crate::StoreResult<$crate::Campaign> {
                 let amounts: Vec<String> = c.amounts.iter().map(|m| m.cents().to_string()).collect();
                 let frequencies: Vec<&str> = c.frequencies.iter().map(|f| f.as_str()).collect();
+                // A restricted campaign names one of the association's own projects; the
+                // subquery keeps another association's project out even if asked for.
+                if let Some(project_id) = c.project_id {
+                    let own: Option<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE id = $1 AND org_id = $2")
+                        .bind(project_id)
+                        .bind(access.org_id())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    own.ok_or($crate::StoreError::NotFound)?;
+                }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO campaigns (org_id, slug, state, title, body, goal_cents, amounts, frequencies, \
-                     thanks, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                     thanks, created_at, updated_at, project_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, \
+                     (SELECT id FROM projects WHERE id = $11 AND org_id = $1)) RETURNING id",
                 )
                 .bind(access.org_id())
                 .bind(c.slug.as_str())
@@ -36,6 +47,7 @@ macro_rules! impl_donation_store {
                 .bind(frequencies.join(","))
                 .bind(&c.thanks)
                 .bind(now)
+                .bind(c.project_id)
                 .fetch_one(&self.pool)
                 .await
                 .map_err($crate::error::conflict_on_unique("slug"))?;

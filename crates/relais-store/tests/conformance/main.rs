@@ -2346,3 +2346,4 @@ conformance!(
 );
 
 mod giving;
+mod projects;
