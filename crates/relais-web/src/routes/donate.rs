@@ -56,6 +56,8 @@ struct DonateTemplate {
     errors: Errors,
     form: GiftForm,
     offer: Offer,
+    /// The published project every gift of this campaign goes to.
+    project: Option<relais_store::Project>,
 }
 
 /// The frequencies a donor can choose: what the campaign asks for and a provider
@@ -171,6 +173,7 @@ fn donate_page(
         errors,
         form,
         offer,
+        project: None,
         c,
         campaign,
         org,
@@ -189,7 +192,9 @@ pub(crate) async fn show(
     form.gift.frequency = offered(&campaign, &offer).first().map_or("once", |f| f.as_str()).into();
     form.gift.amount = middle_amount(&campaign).map_or_else(|| "other".to_owned(), amount_value);
     form.gift.receipt = if org.tax_eligible { "on".into() } else { String::new() };
-    let page_ = donate_page(&state, campaign, org, lang, Errors::default(), form, offer);
+    let project = crate::routes::project::of_campaign(&state, &campaign).await?;
+    let mut page_ = donate_page(&state, campaign, org, lang, Errors::default(), form, offer);
+    page_.project = project;
     Ok(crate::routes::public::public_page(page(&page_)?, "no-store"))
 }
 
@@ -212,16 +217,11 @@ pub(crate) async fn give(
         // No receipt can be issued: the address stays optional.
         input.receipt = String::new();
     }
+    let project = crate::routes::project::of_campaign(&state, &campaign).await?;
     let refuse = |errors: Errors, form: GiftForm, offer: Offer| {
-        refused(&donate_page(
-            &state,
-            campaign.clone(),
-            org.clone(),
-            lang,
-            errors,
-            form,
-            offer,
-        ))
+        let mut page_ = donate_page(&state, campaign.clone(), org.clone(), lang, errors, form, offer);
+        page_.project = project.clone();
+        refused(&page_)
     };
     let draft = match input.parse(&offered(&campaign, &offer), MIN_GIFT, MAX_GIFT, locale) {
         Ok(draft) => draft,

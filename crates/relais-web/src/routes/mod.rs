@@ -16,6 +16,11 @@ pub(crate) mod petition;
 pub(crate) mod petitions_admin;
 pub(crate) mod pledge_stop;
 pub(crate) mod posts_admin;
+pub(crate) mod project;
+pub(crate) mod project_ledger_admin;
+pub(crate) mod project_page_admin;
+pub(crate) mod project_photos_admin;
+pub(crate) mod projects_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
 pub(crate) mod sepa_admin;
@@ -106,6 +111,32 @@ pub(crate) fn router(state: Shared) -> Router {
             "/admin/campaigns",
             get(campaigns_admin::list).post(campaigns_admin::create),
         )
+        .route(
+            "/admin/projects",
+            get(projects_admin::list).post(projects_admin::create),
+        )
+        .route(
+            "/admin/projects/{id}",
+            get(projects_admin::show).post(projects_admin::update),
+        )
+        .route("/admin/projects/{id}/state", post(projects_admin::set_state))
+        .route("/admin/projects/{id}/stage", post(projects_admin::set_stage))
+        .route("/admin/projects/{id}/figures", post(projects_admin::set_figures))
+        .route(
+            "/admin/projects/{id}/photos",
+            post(project_photos_admin::upload)
+                .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
+        )
+        .route(
+            "/admin/projects/{id}/photos/{photo}/remove",
+            post(project_photos_admin::remove),
+        )
+        .route("/admin/projects/{id}/expenses", post(project_ledger_admin::add_expense))
+        .route(
+            "/admin/projects/{id}/expenses/{expense}/remove",
+            post(project_ledger_admin::remove_expense),
+        )
+        .route("/admin/projects/{id}/allocate", post(project_ledger_admin::allocate))
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/payments", get(payments_admin::show).post(payments_admin::save))
@@ -154,6 +185,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/p/{slug}/thanks", get(sign::thanks))
         .route("/p/{slug}/confirm", get(sign::confirm))
         .route("/p/{slug}/resend", post(sign::resend))
+        .route("/projects/{slug}", get(project::show))
         .route("/d/{slug}", get(donate::show).post(donate::give))
         .route(
             "/d/{slug}/sandbox/{reference}",
