@@ -207,7 +207,7 @@ fn project_page(state: &AppState, data: relais_store::ProjectPage, org: Org, lan
             .expenses
             .iter()
             .map(|e| LedgerLine {
-                day: e.spent_on.clone(),
+                day: local_day(&e.spent_on, locale),
                 category: t.get(&format!("expense-category-{}", e.category.as_str())),
                 label: e.label.clone(),
                 amount: money(e.amount),
@@ -217,6 +217,17 @@ fn project_page(state: &AppState, data: relais_store::ProjectPage, org: Org, lan
         c,
         org,
         p,
+    }
+}
+
+/// A `YYYY-MM-DD` day as readers of `locale` write it: `18/10/2026`, `18 Oct 2026`.
+fn local_day(day: &str, locale: Locale) -> String {
+    let Ok(date) = day.parse::<jiff::civil::Date>() else {
+        return day.to_owned();
+    };
+    match locale {
+        Locale::Fr => date.strftime("%d/%m/%Y").to_string(),
+        Locale::En => date.strftime("%-d %b %Y").to_string(),
     }
 }
 
@@ -246,6 +257,13 @@ mod tests {
             osm_url(6.9, 0.63),
             "https://www.openstreetmap.org/?mlat=6.90000&mlon=0.63000#map=14/6.90000/0.63000"
         );
+    }
+
+    #[test]
+    fn ledger_days_read_as_each_language_writes_them() {
+        assert_eq!(local_day("2026-10-08", Locale::Fr), "08/10/2026");
+        assert_eq!(local_day("2026-10-08", Locale::En), "8 Oct 2026");
+        assert_eq!(local_day("soon", Locale::En), "soon");
     }
 
     #[test]
