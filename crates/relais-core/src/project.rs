@@ -223,6 +223,61 @@ pub fn parse_figures(rows: &[(String, String, String)]) -> Result<Vec<Figure>, V
     if errors.is_empty() { Ok(figures) } else { Err(errors) }
 }
 
+/// News of a project as staff type it (`/admin/projects/{id}/updates`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct UpdateInput {
+    /// What happened, Markdown.
+    pub body: String,
+    /// The stage it announces; empty: unchanged.
+    pub stage: String,
+    /// What the photo shows, if one comes with it.
+    pub alt: String,
+}
+
+/// Checked news.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateDraft {
+    /// Markdown text.
+    pub body: String,
+    /// The stage the project reaches with it.
+    pub stage: Option<Stage>,
+    /// What the photo shows.
+    pub alt: String,
+}
+
+impl UpdateInput {
+    /// Checks the fields; every problem at once.
+    pub fn parse(&self) -> Result<UpdateDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let body = self.body.trim().to_owned();
+        if body.is_empty() {
+            errors.push(FieldError::new("update-body", "err-required"));
+        } else if body.len() > 20_000 {
+            errors.push(FieldError::new("update-body", "err-too-long"));
+        }
+        let stage = match self.stage.trim() {
+            "" => None,
+            raw => {
+                let stage = Stage::parse(raw);
+                if stage.is_none() {
+                    errors.push(FieldError::new("update-stage", "err-required"));
+                }
+                stage
+            }
+        };
+        let alt = self.alt.trim().to_owned();
+        if alt.chars().count() > 200 || alt.chars().any(char::is_control) {
+            errors.push(FieldError::new("update-alt", "err-too-long"));
+        }
+        if errors.is_empty() {
+            Ok(UpdateDraft { body, stage, alt })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// A figure's value as people read it in `locale`: `3 000` or `3,000`.
 pub fn format_count(value: i64, locale: Locale) -> String {
     let digits = value.unsigned_abs().to_string();
@@ -326,6 +381,29 @@ mod tests {
         assert_eq!(errors[1].code, "err-figure-label");
         let many: Vec<_> = (0..7).map(|i| row("x", &i.to_string(), "")).collect();
         assert_eq!(parse_figures(&many).unwrap_err()[0].code, "err-figures-count");
+    }
+
+    #[test]
+    fn news_needs_words_and_may_announce_a_stage() {
+        let input = UpdateInput {
+            body: "Le forage a atteint l’eau à 38 m.".into(),
+            stage: "under_way".into(),
+            alt: "La foreuse".into(),
+        };
+        assert_eq!(input.parse().unwrap().stage, Some(Stage::UnderWay));
+        let quiet = UpdateInput {
+            stage: String::new(),
+            ..input
+        };
+        assert_eq!(quiet.parse().unwrap().stage, None);
+        let errors = UpdateInput {
+            stage: "done".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["update-body", "update-stage"]);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod post_model;
 mod postgres;
 mod posts;
 pub mod project_model;
+mod project_updates;
 mod projects;
 mod sepa;
 mod sign_batch;
@@ -55,8 +56,8 @@ pub use petition_model::{
 pub use post_model::{ConsentChange, FanOut, NewPost, Post, PostRecipient, PostStats};
 pub use postgres::PgStore;
 pub use project_model::{
-    Allocatable, Allocation, AllocationBatch, AllocationCriteria, Expense, NewAllocation, Project, ProjectCampaign,
-    ProjectPage, ProjectPhoto, ProjectTotals,
+    Allocatable, Allocation, AllocationBatch, AllocationCriteria, Expense, NewAllocation, NewProjectUpdate, Project,
+    ProjectCampaign, ProjectPage, ProjectPhoto, ProjectTotals, ProjectUpdate,
 };
 pub use sqlite::SqliteStore;
 pub use writer::{MAX_BATCH, SignWriter};
@@ -594,6 +595,24 @@ pub trait ProjectStore: Send + Sync {
     ) -> StoreResult<Expense>;
     /// Removes a ledger line entered by mistake.
     async fn remove_expense(&self, access: &OrgAccess, project_id: i64, expense_id: i64) -> StoreResult<()>;
+    /// Publishes news of a project; the stage and figures it announces become the
+    /// project's, in the same transaction.
+    async fn add_project_update(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        update: &NewProjectUpdate<'_>,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<ProjectUpdate>;
+    /// Removes news and returns it, so its photo's files can be deleted (the stage and
+    /// figures it set stay: they describe the project now).
+    async fn remove_project_update(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        update_id: i64,
+    ) -> StoreResult<ProjectUpdate>;
     /// What the association's gifts matching `criteria` have left to allocate.
     async fn allocatable(&self, access: &OrgAccess, criteria: &AllocationCriteria) -> StoreResult<Allocatable>;
     /// Allocates unrestricted gifts to a project, oldest first, in one write

@@ -92,6 +92,7 @@ crate::me::impl_me_store!(PgStore);
 crate::giving::impl_giving_store!(PgStore);
 crate::sepa::impl_sepa_store!(PgStore);
 crate::projects::impl_project_store!(PgStore);
+crate::project_updates::impl_project_updates!(PgStore);
 // Two allocations of one association's gifts queue on one advisory lock (see allocations.rs).
 crate::allocations::impl_allocations!(
     PgStore,

@@ -194,6 +194,81 @@ pub struct ProjectCampaign {
     pub title: String,
 }
 
+/// News of a project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectUpdate {
+    /// Row id.
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// What happened, Markdown.
+    pub body: String,
+    /// Base name of its photo's files, if any.
+    pub photo_base: Option<String>,
+    /// What the photo shows.
+    pub photo_alt: String,
+    /// The stage it announced.
+    pub stage: Option<Stage>,
+    /// The figures it set, when it changed them.
+    pub figures: Option<Vec<Figure>>,
+    /// Written.
+    pub created_at: i64,
+}
+
+pub(crate) const UPDATE_COLUMNS: &str = "id, project_id, body, photo_base, photo_alt, stage, figures, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UpdateRow {
+    id: i64,
+    project_id: i64,
+    body: String,
+    photo_base: Option<String>,
+    photo_alt: String,
+    stage: Option<String>,
+    figures: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<UpdateRow> for ProjectUpdate {
+    type Error = StoreError;
+
+    fn try_from(r: UpdateRow) -> Result<Self, StoreError> {
+        let stage = match r.stage {
+            Some(s) => Some(Stage::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("update stage {s}")))?),
+            None => None,
+        };
+        let figures = match r.figures {
+            Some(json) => {
+                Some(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("update figures: {e}")))?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            id: r.id,
+            project_id: r.project_id,
+            body: r.body,
+            photo_base: r.photo_base,
+            photo_alt: r.photo_alt,
+            stage,
+            figures,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// News to publish on a project; its stage and figures, when given, become the project's.
+#[derive(Debug, Clone)]
+pub struct NewProjectUpdate<'a> {
+    /// What happened, Markdown.
+    pub body: &'a str,
+    /// Base name of its photo's files (already under `media/`), and what it shows.
+    pub photo: Option<(&'a str, &'a str)>,
+    /// The stage the project reaches.
+    pub stage: Option<Stage>,
+    /// The project's new figures.
+    pub figures: Option<&'a [Figure]>,
+}
+
 /// Everything a project's page shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectPage {
@@ -207,6 +282,8 @@ pub struct ProjectPage {
     pub totals: ProjectTotals,
     /// Published campaigns restricted to it.
     pub campaigns: Vec<ProjectCampaign>,
+    /// Its news, newest first.
+    pub updates: Vec<ProjectUpdate>,
 }
 
 /// Which gifts an allocation may draw on: paid, unrestricted (no campaign, or a

@@ -47,12 +47,14 @@ macro_rules! impl_project_store {
                 .fetch_all(&self.pool)
                 .await?;
                 let totals = self.project_totals(&project).await?;
+                let updates = self.updates_of(project.id).await?;
                 Ok($crate::ProjectPage {
                     project,
                     photos,
                     expenses,
                     totals,
                     campaigns,
+                    updates,
                 })
             }
 
@@ -318,6 +320,27 @@ macro_rules! impl_project_store {
                     return Err($crate::StoreError::NotFound);
                 }
                 Ok(())
+            }
+
+            async fn add_project_update(
+                &self,
+                access: &$crate::OrgAccess,
+                project_id: i64,
+                update: &$crate::NewProjectUpdate<'_>,
+                created_by: Option<i64>,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::ProjectUpdate> {
+                self.insert_update(access, project_id, update, created_by, now)
+                    .await
+            }
+
+            async fn remove_project_update(
+                &self,
+                access: &$crate::OrgAccess,
+                project_id: i64,
+                update_id: i64,
+            ) -> $crate::StoreResult<$crate::ProjectUpdate> {
+                self.delete_update(access, project_id, update_id).await
             }
 
             async fn allocatable(

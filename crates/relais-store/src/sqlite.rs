@@ -91,6 +91,7 @@ crate::me::impl_me_store!(SqliteStore);
 crate::giving::impl_giving_store!(SqliteStore);
 crate::sepa::impl_sepa_store!(SqliteStore);
 crate::projects::impl_project_store!(SqliteStore);
+crate::project_updates::impl_project_updates!(SqliteStore);
 crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.

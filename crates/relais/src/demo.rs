@@ -161,8 +161,15 @@ async fn seed_project(store: &DynStore, access: &OrgAccess, user_id: i64, now: i
     let Ok(draft) = input.parse() else { return Ok(None) };
     let project = store.create_project(access, &draft, Some(user_id), now).await?;
     store.publish_project(access, project.id, true, now).await?;
+    let news = relais_store::NewProjectUpdate {
+        body: "La foreuse est arrivée à Kpalimé\u{a0}: le forage a commencé. Les parents d’élèves ont formé le \
+               comité de l’eau qui entretiendra la pompe.",
+        photo: None,
+        stage: Some(Stage::UnderWay),
+        figures: None,
+    };
     store
-        .set_project_stage(access, project.id, Stage::UnderWay, now)
+        .add_project_update(access, project.id, &news, Some(user_id), now)
         .await?;
     let row = |label: &str, value: &str, unit: &str| (label.to_owned(), value.to_owned(), unit.to_owned());
     if let Ok(figures) = parse_figures(&[

@@ -314,6 +314,37 @@ async fn staff_fund_a_project_and_donors_see_where_the_money_went(app: &TestApp)
     let html = app.get(&location(&r)).await.text().await.unwrap();
     assert!(html.contains("240,00\u{a0}€ pris sur 3 dons"), "{html}");
 
+    // News: a refused one keeps what was typed; a published one moves the project along.
+    let news = |body: &str, figure: &str| {
+        Form::new()
+            .text("csrf", token.clone())
+            .text("body", body.to_owned())
+            .text("stage", "completed")
+            .text("figure_value", "450")
+            .text("figure_label", "élèves")
+            .text("figure_unit", "")
+            .text("figure_value", figure.to_owned())
+            .text("figure_label", "litres")
+            .text("figure_unit", "par jour")
+            .text("alt", "La pompe")
+            .part("photo", Part::bytes(png()).file_name("pompe.png"))
+    };
+    let post_news = |form: Form| {
+        app.client
+            .post(app.url(&format!("{base}/updates")))
+            .multipart(form)
+            .send()
+    };
+    let r = post_news(news("", "3 500")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"update-body-error\"") && html.contains("value=\"3 500\""),
+        "{html}"
+    );
+    let r = post_news(news("L’eau coule **enfin** !", "3 500")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
     // The public page: received (150 € restricted + 240 € allocated), spent, the ledger.
     let r = client().get(app.url("/projects/puits")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -329,8 +360,11 @@ async fn staff_fund_a_project_and_donors_see_where_the_money_went(app: &TestApp)
         "2\u{202f}200,50\u{a0}€",
         "Ciment et tubage",
         "Études et autorisations",
-        "3\u{202f}000",
-        "aria-current=\"step\"",
+        "aria-current=\"step\"><span class=\"step-mark\" aria-hidden=\"true\">3</span> Terminé",
+        "Nouvelle étape\u{a0}: Terminé",
+        "L’eau coule <strong>enfin</strong> !",
+        "3\u{202f}500 litres par jour",
+        "alt=\"La pompe\"",
         "https://www.openstreetmap.org/?mlat=6.90000&#38;mlon=0.63300",
         "alt=\"Le chantier du forage\"",
         "href=\"/d/pour-le-puits\"",

@@ -1,5 +1,5 @@
 -- Impact projects: what gifts pay for, where, for how much and how far along;
--- their photos; the public ledger of what was spent; and the allocations of
+-- their photos and news; the public ledger of what was spent; and the allocations of
 -- unrestricted gifts, traced gift by gift and cent by cent. A campaign
 -- restricted to a project (campaigns.project_id) gives it every gift it receives.
 CREATE TABLE projects (
@@ -45,6 +45,22 @@ CREATE TABLE project_expenses (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX project_expenses_project ON project_expenses(project_id, spent_on);
+
+-- News of a project: what was done, with a photo, and the stage or figures it
+-- announced (applied to the project in the same transaction).
+CREATE TABLE project_updates (
+    id INTEGER PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    photo_base TEXT,
+    photo_alt TEXT NOT NULL DEFAULT '',
+    stage TEXT CHECK (stage IN ('funded', 'under_way', 'completed')),
+    figures TEXT,
+    created_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX project_updates_project ON project_updates(project_id, id);
 
 -- One staff decision ("12 000 € of the spring gifts"), with the criteria it used.
 CREATE TABLE allocation_batches (

@@ -2346,4 +2346,5 @@ conformance!(
 );
 
 mod giving;
+mod project_updates;
 mod projects;

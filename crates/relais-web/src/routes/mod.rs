@@ -20,6 +20,7 @@ pub(crate) mod project;
 pub(crate) mod project_ledger_admin;
 pub(crate) mod project_page_admin;
 pub(crate) mod project_photos_admin;
+pub(crate) mod project_updates_admin;
 pub(crate) mod projects_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
@@ -137,6 +138,15 @@ pub(crate) fn router(state: Shared) -> Router {
             post(project_ledger_admin::remove_expense),
         )
         .route("/admin/projects/{id}/allocate", post(project_ledger_admin::allocate))
+        .route(
+            "/admin/projects/{id}/updates",
+            post(project_updates_admin::create)
+                .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
+        )
+        .route(
+            "/admin/projects/{id}/updates/{update}/remove",
+            post(project_updates_admin::remove),
+        )
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/payments", get(payments_admin::show).post(payments_admin::save))

@@ -37,6 +37,57 @@ pub(crate) struct LedgerLine {
     pub amount: String,
 }
 
+/// News of the project, formatted.
+pub(crate) struct UpdateLine {
+    pub id: i64,
+    /// The day it was written, as readers of the language write it.
+    pub day: String,
+    /// `2026-11-27`, for the `time` element.
+    pub datetime: String,
+    /// "New stage: completed".
+    pub stage: Option<String>,
+    pub body_html: String,
+    pub photo: Option<(String, String)>,
+    /// "3 000 litres par jour", one per figure it set.
+    pub figures: Vec<String>,
+}
+
+/// Formats news for a page in `t`'s language; days in the association's time zone `tz`.
+pub(crate) fn update_lines(t: &crate::i18n::Tr, updates: &[relais_store::ProjectUpdate], tz: &str) -> Vec<UpdateLine> {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    updates
+        .iter()
+        .map(|u| {
+            let date = jiff::Timestamp::from_second(u.created_at)
+                .map(|ts| ts.to_zoned(zone.clone()).date().to_string())
+                .unwrap_or_default();
+            UpdateLine {
+                id: u.id,
+                day: local_day(&date, t.locale),
+                datetime: date,
+                stage: u.stage.map(|s| {
+                    let stage = t.get(&format!("project-stage-{}", s.as_str()));
+                    t.arg("project-update-stage", "stage", &stage)
+                }),
+                body_html: relais_core::markdown::to_safe_html(&u.body),
+                photo: u.photo_base.clone().map(|base| (base, u.photo_alt.clone())),
+                figures: u
+                    .figures
+                    .iter()
+                    .flatten()
+                    .map(|f| {
+                        let mut line = format!("{} {}", format_count(f.value, t.locale), f.label);
+                        if !f.unit.is_empty() {
+                            line = format!("{line} {}", f.unit);
+                        }
+                        line
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// Where the project is, for people and for a map link.
 pub(crate) struct Place {
     pub label: String,
@@ -73,6 +124,7 @@ struct ProjectTemplate {
     by_category: Vec<(String, String)>,
     ledger: Vec<LedgerLine>,
     campaigns: Vec<ProjectCampaign>,
+    updates: Vec<UpdateLine>,
 }
 
 /// `6.9, 0.63` → `6.90000° N, 0.63000° E` (five decimals: about a metre).
@@ -214,6 +266,7 @@ fn project_page(state: &AppState, data: relais_store::ProjectPage, org: Org, lan
             })
             .collect(),
         campaigns: data.campaigns,
+        updates: update_lines(&t, &data.updates, &org.timezone),
         c,
         org,
         p,

@@ -5,7 +5,7 @@
 use askama::Template;
 use jiff::ToSpan;
 use relais_core::ledger::{AllocationInput, ExpenseCategory, ExpenseInput};
-use relais_core::project::{MAX_FIGURES, ProjectInput, Stage};
+use relais_core::project::{MAX_FIGURES, ProjectInput, Stage, UpdateInput};
 use relais_core::role::Permission;
 use relais_core::settings::FieldError;
 use relais_store::{AllocationCriteria, Project, ProjectCampaign, ProjectPhoto};
@@ -16,6 +16,9 @@ use crate::routes::admin::admin_chrome;
 use crate::session::Staff;
 use crate::{AppError, Shared};
 
+/// Rows of figures as typed: `(label, value, unit)`.
+pub(crate) type FigureRows = Vec<(String, String, String)>;
+
 /// The forms as submitted, when one was refused; `None`: filled from the project.
 #[derive(Default)]
 pub(crate) struct Forms {
@@ -24,6 +27,8 @@ pub(crate) struct Forms {
     pub expense: Option<ExpenseInput>,
     pub allocation: Option<AllocationInput>,
     pub alt: Option<String>,
+    /// The news form and its figure rows.
+    pub update: Option<(UpdateInput, FigureRows)>,
 }
 
 /// One line of the ledger, formatted.
@@ -82,6 +87,9 @@ pub(crate) struct ProjectTemplate {
     pub today: String,
     pub categories: Vec<(&'static str, String)>,
     pub stages: Vec<(&'static str, String)>,
+    pub update: UpdateInput,
+    pub update_figures: Vec<(String, String, String)>,
+    pub updates: Vec<crate::routes::project::UpdateLine>,
 }
 
 impl ProjectTemplate {
@@ -95,6 +103,38 @@ impl ProjectTemplate {
     fn stage_is(&self, stage: &str) -> bool {
         self.p.stage.as_str() == stage
     }
+}
+
+/// Figure rows from a form's repeated `figure_label`, `figure_value`, `figure_unit`
+/// fields, in the order sent.
+pub(crate) fn figure_rows(fields: &[(String, String)]) -> Vec<(String, String, String)> {
+    let column = |name: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let (values, units) = (column("figure_value"), column("figure_unit"));
+    column("figure_label")
+        .into_iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let value = values.get(i).cloned().unwrap_or_default();
+            (label, value, units.get(i).cloned().unwrap_or_default())
+        })
+        .collect()
+}
+
+/// The form rows of `figures`, with spare empty rows to add more, up to the limit.
+fn rows_with_spares(figures: &[relais_core::project::Figure]) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = figures
+        .iter()
+        .map(|f| (f.label.clone(), f.value.to_string(), f.unit.clone()))
+        .collect();
+    let spare = MAX_FIGURES.saturating_sub(rows.len()).min(2);
+    rows.extend(std::iter::repeat_n(Default::default(), spare));
+    rows
 }
 
 /// The form of a project as it is saved.
@@ -182,15 +222,11 @@ pub(crate) async fn project_page(
     };
     let unallocated = money(state.store.allocatable(access, &everything).await?.available);
     let today = crate::routes::petitions_admin::today(&org);
-    let mut figure_rows = forms.figures.unwrap_or_else(|| {
-        p.figures
-            .iter()
-            .map(|f| (f.label.clone(), f.value.to_string(), f.unit.clone()))
-            .collect()
-    });
-    // Spare rows to add figures, up to the limit.
-    let spare = MAX_FIGURES.saturating_sub(figure_rows.len()).min(2);
-    figure_rows.extend(std::iter::repeat_n(Default::default(), spare));
+    let figure_rows = forms.figures.unwrap_or_else(|| rows_with_spares(&p.figures));
+    let (update, update_figures) = forms
+        .update
+        .unwrap_or_else(|| (UpdateInput::default(), rows_with_spares(&p.figures)));
+    let updates = crate::routes::project::update_lines(&t, &page.updates, &org.timezone);
     let totals = &page.totals;
     Ok(ProjectTemplate {
         csrf: staff.session.csrf.clone(),
@@ -254,6 +290,9 @@ pub(crate) async fn project_page(
             .map(|s| (s.as_str(), t.get(&format!("project-stage-{}", s.as_str()))))
             .collect(),
         photos: page.photos,
+        update,
+        update_figures,
+        updates,
         p,
         c,
     })

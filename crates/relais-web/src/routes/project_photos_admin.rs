@@ -79,13 +79,12 @@ pub(crate) async fn remove(
     let access = staff.require(Permission::EditContent)?;
     let removed = state.store.remove_project_photo(access, id, photo).await?;
     // The same picture uploaded twice shares its files: keep them while a row names them.
-    let still_used = state
-        .store
-        .project_page(access, id)
-        .await?
-        .photos
-        .iter()
-        .any(|p| p.file_base == removed.file_base);
+    let page = state.store.project_page(access, id).await?;
+    let still_used = page.photos.iter().any(|p| p.file_base == removed.file_base)
+        || page
+            .updates
+            .iter()
+            .any(|u| u.photo_base.as_deref() == Some(removed.file_base.as_str()));
     if !still_used {
         crate::images::remove_photo(&state.config.data_dir.join("media"), &removed.file_base).await;
     }

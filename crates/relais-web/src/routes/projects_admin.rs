@@ -144,9 +144,10 @@ pub(crate) async fn show(
                 &[("amount", &b.amount), ("count", &b.gifts.to_string())],
             )
         }),
-        Some(kind @ ("stage" | "figures" | "photo" | "photo-removed" | "expense" | "expense-removed")) => {
-            Some(t.get(&format!("project-done-{kind}")))
-        }
+        Some(
+            kind @ ("stage" | "figures" | "photo" | "photo-removed" | "expense" | "expense-removed" | "update"
+            | "update-removed"),
+        ) => Some(t.get(&format!("project-done-{kind}"))),
         Some("published") => Some(t.get("project-done-published")),
         Some("unpublished") => Some(t.get("project-done-unpublished")),
         _ => Done {
@@ -242,22 +243,7 @@ pub(crate) async fn set_figures(
     let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
     staff.check_csrf(csrf.unwrap_or_default())?;
     let access = staff.require(Permission::EditContent)?;
-    let column = |name: &str| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    let (labels, values, units) = (column("figure_label"), column("figure_value"), column("figure_unit"));
-    let rows: Vec<(String, String, String)> = labels
-        .into_iter()
-        .enumerate()
-        .map(|(i, label)| {
-            let value = values.get(i).cloned().unwrap_or_default();
-            (label, value, units.get(i).cloned().unwrap_or_default())
-        })
-        .collect();
+    let rows = crate::routes::project_page_admin::figure_rows(&fields);
     match parse_figures(&rows) {
         Ok(figures) => {
             state
