@@ -241,6 +241,9 @@ pub struct CampaignDraft {
     pub frequencies: Vec<Frequency>,
     /// Thank-you message.
     pub thanks: String,
+    /// The project every gift of the campaign goes to (a restricted campaign), set
+    /// by the caller once it checked the project is the association's.
+    pub project_id: Option<i64>,
 }
 
 impl CampaignInput {
@@ -315,6 +318,7 @@ impl CampaignInput {
                 amounts,
                 frequencies,
                 thanks,
+                project_id: None,
             }),
             _ => Err(errors),
         }

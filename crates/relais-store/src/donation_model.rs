@@ -30,10 +30,12 @@ pub struct Campaign {
     pub raised: Money,
     /// Number of paid gifts.
     pub gifts_count: i64,
+    /// The project every gift of this campaign goes to (a restricted campaign).
+    pub project_id: Option<i64>,
 }
 
-pub(crate) const CAMPAIGN_COLUMNS: &str =
-    "id, org_id, slug, state, title, body, goal_cents, amounts, frequencies, thanks, raised_cents, gifts_count";
+pub(crate) const CAMPAIGN_COLUMNS: &str = "id, org_id, slug, state, title, body, goal_cents, amounts, frequencies, thanks, raised_cents, gifts_count, \
+     project_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CampaignRow {
@@ -49,6 +51,7 @@ pub(crate) struct CampaignRow {
     thanks: String,
     raised_cents: i64,
     gifts_count: i64,
+    project_id: Option<i64>,
 }
 
 impl From<CampaignRow> for Campaign {
@@ -71,6 +74,7 @@ impl From<CampaignRow> for Campaign {
             thanks: r.thanks,
             raised: Money::from_cents(r.raised_cents),
             gifts_count: r.gifts_count,
+            project_id: r.project_id,
         }
     }
 }
@@ -159,6 +163,14 @@ pub struct Gift {
 pub(crate) const GIFT_COLUMNS: &str = "id, org_id, campaign_id, supporter_id, amount_cents, frequency, status, method, \
      provider_ref, wants_receipt, first_name, last_name, email, address, postcode, city, country, locale, created_at, \
      paid_at, provider, pledge_id, sequence, failure, provider_payment, tip_cents";
+
+/// A gift and the number of its valid receipt (the accountant's export).
+#[derive(sqlx::FromRow)]
+pub(crate) struct GiftWithReceipt {
+    #[sqlx(flatten)]
+    pub gift: Gift,
+    pub receipt_number: Option<String>,
+}
 
 /// A tax receipt.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -22,9 +22,20 @@ macro_rules! impl_donation_store {
             ) -> $crate::StoreResult<$crate::Campaign> {
                 let amounts: Vec<String> = c.amounts.iter().map(|m| m.cents().to_string()).collect();
                 let frequencies: Vec<&str> = c.frequencies.iter().map(|f| f.as_str()).collect();
+                // A restricted campaign names one of the association's own projects; the
+                // subquery keeps another association's project out even if asked for.
+                if let Some(project_id) = c.project_id {
+                    let own: Option<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE id = $1 AND org_id = $2")
+                        .bind(project_id)
+                        .bind(access.org_id())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    own.ok_or($crate::StoreError::NotFound)?;
+                }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO campaigns (org_id, slug, state, title, body, goal_cents, amounts, frequencies, \
-                     thanks, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                     thanks, created_at, updated_at, project_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, \
+                     (SELECT id FROM projects WHERE id = $11 AND org_id = $1)) RETURNING id",
                 )
                 .bind(access.org_id())
                 .bind(c.slug.as_str())
@@ -36,6 +47,7 @@ macro_rules! impl_donation_store {
                 .bind(frequencies.join(","))
                 .bind(&c.thanks)
                 .bind(now)
+                .bind(c.project_id)
                 .fetch_one(&self.pool)
                 .await
                 .map_err($crate::error::conflict_on_unique("slug"))?;
@@ -309,29 +321,25 @@ macro_rules! impl_donation_store {
                 after_id: i64,
                 limit: i64,
             ) -> $crate::StoreResult<Vec<($crate::Gift, Option<String>)>> {
+                // One statement per page: each gift's valid receipt (its own, or the
+                // annual one covering it) comes with it.
+                let columns: Vec<String> =
+                    $crate::donation_model::GIFT_COLUMNS.split(", ").map(|c| format!("g.{c}")).collect();
                 let sql = format!(
-                    "SELECT {} FROM gifts WHERE org_id = $1 AND id > $2 AND status IN ('paid', 'refunded') \
-                     ORDER BY id LIMIT $3",
-                    $crate::donation_model::GIFT_COLUMNS
+                    "SELECT {}, (SELECT r.number FROM receipts r WHERE r.cancelled_at IS NULL AND (r.gift_id = g.id \
+                     OR r.id IN (SELECT rg.receipt_id FROM receipt_gifts rg WHERE rg.gift_id = g.id)) \
+                     ORDER BY r.id DESC LIMIT 1) AS receipt_number \
+                     FROM gifts g WHERE g.org_id = $1 AND g.id > $2 AND g.status IN ('paid', 'refunded') \
+                     ORDER BY g.id LIMIT $3",
+                    columns.join(", ")
                 );
-                let gifts: Vec<$crate::Gift> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let rows: Vec<$crate::donation_model::GiftWithReceipt> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(access.org_id())
                     .bind(after_id)
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
-                let mut out = Vec::with_capacity(gifts.len());
-                for gift in gifts {
-                    let number: Option<String> = sqlx::query_scalar(
-                        "SELECT number FROM receipts WHERE cancelled_at IS NULL AND (gift_id = $1 \
-                         OR id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = $1)) ORDER BY id DESC LIMIT 1",
-                    )
-                    .bind(gift.id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    out.push((gift, number));
-                }
-                Ok(out)
+                Ok(rows.into_iter().map(|r| (r.gift, r.receipt_number)).collect())
             }
 
             async fn gifts(&self, access: &$crate::OrgAccess, limit: i64) -> $crate::StoreResult<Vec<$crate::Gift>> {

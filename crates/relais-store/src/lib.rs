@@ -5,6 +5,7 @@
 //! really differ (claiming outbox rows) are written twice.
 
 mod access;
+mod allocations;
 pub mod donation_model;
 mod donations;
 mod error;
@@ -23,6 +24,9 @@ mod petitions;
 pub mod post_model;
 mod postgres;
 mod posts;
+pub mod project_model;
+mod project_updates;
+mod projects;
 mod receipts;
 mod sepa;
 mod sign_batch;
@@ -56,6 +60,10 @@ pub use petition_model::{
 };
 pub use post_model::{ConsentChange, FanOut, NewPost, Post, PostRecipient, PostStats};
 pub use postgres::PgStore;
+pub use project_model::{
+    Allocatable, Allocation, AllocationBatch, AllocationCriteria, Expense, NewAllocation, NewProjectUpdate, Project,
+    ProjectCampaign, ProjectPage, ProjectPhoto, ProjectTotals, ProjectUpdate,
+};
 pub use sqlite::SqliteStore;
 pub use writer::{MAX_BATCH, SignWriter};
 
@@ -581,6 +589,121 @@ pub trait ReceiptStore: Send + Sync {
     async fn my_receipts(&self, who: &SelfAccess) -> StoreResult<Vec<Receipt>>;
 }
 
+/// Impact projects: what they are, their photos, the public ledger of what they
+/// spent, and the allocations of unrestricted gifts that fund them.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Creates a draft project; [`StoreError::Conflict`] when the slug is taken.
+    async fn create_project(
+        &self,
+        access: &OrgAccess,
+        project: &relais_core::project::ProjectDraft,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Project>;
+    /// Saves an edit of the description, place and budget.
+    async fn update_project(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        project: &relais_core::project::ProjectDraft,
+        now: i64,
+    ) -> StoreResult<Project>;
+    /// Publishes a project, or takes it back to draft.
+    async fn publish_project(&self, access: &OrgAccess, id: i64, published: bool, now: i64) -> StoreResult<Project>;
+    /// Moves a project to a stage.
+    async fn set_project_stage(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        stage: relais_core::project::Stage,
+        now: i64,
+    ) -> StoreResult<Project>;
+    /// Replaces a project's impact figures.
+    async fn set_project_figures(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        figures: &[relais_core::project::Figure],
+        now: i64,
+    ) -> StoreResult<Project>;
+    /// The association's projects, newest first.
+    async fn projects(&self, access: &OrgAccess) -> StoreResult<Vec<Project>>;
+    /// One of the association's projects.
+    async fn project(&self, access: &OrgAccess, id: i64) -> StoreResult<Project>;
+    /// One of the association's projects with everything its page shows (drafts too).
+    async fn project_page(&self, access: &OrgAccess, id: i64) -> StoreResult<ProjectPage>;
+    /// A published project's page, by slug (public); `None` for drafts.
+    async fn public_project(&self, slug: &str) -> StoreResult<Option<ProjectPage>>;
+    /// A published project by id (the page of a campaign restricted to it); `None` for drafts.
+    async fn published_project(&self, id: i64) -> StoreResult<Option<Project>>;
+    /// Records a photo of a project (files already under `media/`).
+    async fn add_project_photo(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        file_base: &str,
+        alt: &str,
+        now: i64,
+    ) -> StoreResult<ProjectPhoto>;
+    /// Removes a photo and returns it, so its files can be deleted.
+    async fn remove_project_photo(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        photo_id: i64,
+    ) -> StoreResult<ProjectPhoto>;
+    /// Adds a line to a project's ledger.
+    async fn add_expense(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        expense: &relais_core::ledger::ExpenseDraft,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Expense>;
+    /// Removes a ledger line entered by mistake.
+    async fn remove_expense(&self, access: &OrgAccess, project_id: i64, expense_id: i64) -> StoreResult<()>;
+    /// Publishes news of a project; the stage and figures it announces become the
+    /// project's, in the same transaction.
+    async fn add_project_update(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        update: &NewProjectUpdate<'_>,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<ProjectUpdate>;
+    /// Removes news and returns it, so its photo's files can be deleted (the stage and
+    /// figures it set stay: they describe the project now).
+    async fn remove_project_update(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        update_id: i64,
+    ) -> StoreResult<ProjectUpdate>;
+    /// What the association's gifts matching `criteria` have left to allocate.
+    async fn allocatable(&self, access: &OrgAccess, criteria: &AllocationCriteria) -> StoreResult<Allocatable>;
+    /// Allocates unrestricted gifts to a project, oldest first, in one write
+    /// transaction that no other allocation of the association interleaves with.
+    /// The inner error refuses the request (more than the gifts have left, with
+    /// the exact amount available); nothing is written then.
+    async fn allocate(
+        &self,
+        access: &OrgAccess,
+        project_id: i64,
+        allocation: &NewAllocation<'_>,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Result<AllocationBatch, relais_core::allocation::AllocationError>>;
+    /// A project's allocation decisions, newest first.
+    async fn allocation_batches(&self, access: &OrgAccess, project_id: i64) -> StoreResult<Vec<AllocationBatch>>;
+    /// The trace of one decision: each gift and how much of it, oldest gift first.
+    async fn batch_allocations(&self, access: &OrgAccess, batch_id: i64) -> StoreResult<Vec<Allocation>>;
+    /// Where one gift went: its allocations to projects.
+    async fn gift_allocations(&self, access: &OrgAccess, gift_id: i64) -> StoreResult<Vec<Allocation>>;
+}
+
 /// What a person sees of themselves (`/me`), through a [`SelfAccess`].
 #[async_trait]
 pub trait MeStore: Send + Sync {
@@ -616,6 +739,7 @@ pub trait Store:
     + SepaStore
     + ReceiptStore
     + GiftSearchStore
+    + ProjectStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

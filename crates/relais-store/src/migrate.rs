@@ -21,6 +21,7 @@ pub(crate) const SQLITE: Migrations = &[
         include_str!("../migrations/sqlite/0005_donations.sql"),
     ),
     ("0006_payments", include_str!("../migrations/sqlite/0006_payments.sql")),
+    ("0007_projects", include_str!("../migrations/sqlite/0007_projects.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -41,6 +42,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0006_payments",
         include_str!("../migrations/postgres/0006_payments.sql"),
+    ),
+    (
+        "0007_projects",
+        include_str!("../migrations/postgres/0007_projects.sql"),
     ),
 ];
 

@@ -93,6 +93,14 @@ crate::giving::impl_giving_store!(PgStore);
 crate::sepa::impl_sepa_store!(PgStore);
 crate::receipts::impl_receipt_store!(PgStore, sqlx::Postgres);
 crate::gift_search::impl_gift_search_store!(PgStore);
+crate::projects::impl_project_store!(PgStore);
+crate::project_updates::impl_project_updates!(PgStore);
+// Two allocations of one association's gifts queue on one advisory lock (see allocations.rs).
+crate::allocations::impl_allocations!(
+    PgStore,
+    sqlx::PgConnection,
+    alloc_lock = "SELECT pg_advisory_xact_lock($1)"
+);
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");

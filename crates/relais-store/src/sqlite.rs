@@ -92,6 +92,9 @@ crate::giving::impl_giving_store!(SqliteStore);
 crate::sepa::impl_sepa_store!(SqliteStore);
 crate::receipts::impl_receipt_store!(SqliteStore, sqlx::Sqlite);
 crate::gift_search::impl_gift_search_store!(SqliteStore);
+crate::projects::impl_project_store!(SqliteStore);
+crate::project_updates::impl_project_updates!(SqliteStore);
+crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");

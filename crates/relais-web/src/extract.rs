@@ -99,6 +99,8 @@ fn client_ip(peer: IpAddr, parts: &Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
 /// field (`None` when absent or empty).
 pub(crate) struct Upload {
     pub fields: std::collections::HashMap<String, String>,
+    /// Every text field in the order sent, repeated names included (rows of a table).
+    pub all: Vec<(String, String)>,
     pub file: Option<Vec<u8>>,
     /// The file's name as the browser sent it (shown, never used as a path).
     pub file_name: Option<String>,
@@ -119,6 +121,7 @@ impl Upload {
         }
         let mut upload = Self {
             fields: std::collections::HashMap::new(),
+            all: Vec::new(),
             file: None,
             file_name: None,
         };
@@ -130,6 +133,7 @@ impl Upload {
                 upload.file = (!bytes.is_empty()).then(|| bytes.to_vec());
             } else {
                 let text = field.text().await.map_err(|e| fail(&e))?;
+                upload.all.push((name.clone(), text.clone()));
                 upload.fields.insert(name, text);
             }
         }

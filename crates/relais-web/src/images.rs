@@ -1,4 +1,4 @@
-//! Uploaded images: association logos and petition photos. Each is decoded
+//! Uploaded images: association logos, petition and project photos. Each is decoded
 //! whatever the upload format (with size limits: a tiny file can claim to be a
 //! gigapixel image), turned upright per its EXIF orientation (phone photos), scaled
 //! down, and re-encoded — which strips metadata such as the GPS position a phone
@@ -99,6 +99,20 @@ pub(crate) async fn save_photo(
     petition_id: i64,
     sizes: &[(u32, Vec<u8>)],
 ) -> std::io::Result<String> {
+    save_photo_as(media_dir, &format!("petition-{petition_id}"), sizes).await
+}
+
+/// Writes a project photo's sizes under `media_dir`; returns their base name.
+pub(crate) async fn save_project_photo(
+    media_dir: &Path,
+    project_id: i64,
+    sizes: &[(u32, Vec<u8>)],
+) -> std::io::Result<String> {
+    save_photo_as(media_dir, &format!("project-{project_id}"), sizes).await
+}
+
+/// Writes a photo's sizes as `{prefix}-{digest}-{width}.jpg`.
+async fn save_photo_as(media_dir: &Path, prefix: &str, sizes: &[(u32, Vec<u8>)]) -> std::io::Result<String> {
     let digest = {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
@@ -107,7 +121,7 @@ pub(crate) async fn save_photo(
         }
         hex::encode(h.finalize())
     };
-    let base = format!("petition-{petition_id}-{}", &digest[..20]);
+    let base = format!("{prefix}-{}", &digest[..20]);
     tokio::fs::create_dir_all(media_dir).await?;
     for (width, bytes) in sizes {
         let name = format!("{base}-{width}.jpg");
@@ -163,7 +177,7 @@ pub(crate) async fn save(media_dir: &Path, org_id: i64, png: &[u8]) -> std::io::
 /// against path traversal).
 pub(crate) fn is_media_name(name: &str) -> bool {
     ((name.starts_with("logo-") && name.ends_with(".png"))
-        || (name.starts_with("petition-") && name.ends_with(".jpg"))
+        || ((name.starts_with("petition-") || name.starts_with("project-")) && name.ends_with(".jpg"))
         || (name.starts_with("doc-") && name.ends_with(".pdf")))
         && name.len() < 80
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
@@ -224,6 +238,8 @@ mod tests {
     #[test]
     fn only_our_own_file_names_are_served() {
         assert!(is_media_name("petition-3-0123456789abcdefabcd-600.jpg"));
+        assert!(is_media_name("project-3-0123456789abcdefabcd-1200.jpg"));
+        assert!(!is_media_name("project-3-0123456789abcdefabcd.png"));
         assert!(is_media_name("logo-1-0123456789abcdefabcd.png"));
         assert!(!is_media_name("../secret.key"));
         assert!(!is_media_name("logo-../../x.png"));

@@ -2347,4 +2347,6 @@ conformance!(
 );
 
 mod giving;
+mod project_updates;
+mod projects;
 mod receipts;

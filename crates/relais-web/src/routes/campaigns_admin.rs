@@ -31,6 +31,19 @@ struct CampaignsTemplate {
     /// The offline gift form, as typed when refused.
     offline: OfflineForm,
     today: String,
+    /// The association's projects a new campaign can be restricted to: `(id, title)`.
+    projects: Vec<(i64, String)>,
+    /// The project chosen on the new campaign form (its id), or empty.
+    project: String,
+    /// Each restricted campaign's project title, by campaign id, for the list.
+    restricted_to: std::collections::HashMap<i64, String>,
+}
+
+impl CampaignsTemplate {
+    /// The title of the project campaign `id` is restricted to.
+    fn project_of(&self, id: &i64) -> Option<&str> {
+        self.restricted_to.get(id).map(String::as_str)
+    }
 }
 
 async fn campaigns_page(
@@ -38,7 +51,7 @@ async fn campaigns_page(
     staff: &Staff,
     lang: Lang,
     errors: &[FieldError],
-    input: CampaignInput,
+    (input, project): (CampaignInput, &str),
     offline: OfflineForm,
     done: &Done,
 ) -> Result<CampaignsTemplate, AppError> {
@@ -58,7 +71,7 @@ async fn campaigns_page(
         _ => done.notice(&c.t),
     };
     let locale = c.t.locale;
-    let campaigns = state
+    let campaigns: Vec<(Campaign, String)> = state
         .store
         .campaigns(access)
         .await?
@@ -85,7 +98,24 @@ async fn campaigns_page(
         Vec::new()
     };
     let errors = Errors::from_fields(&c.t, errors);
+    let projects: Vec<(i64, String)> = state
+        .store
+        .projects(access)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.title))
+        .collect();
+    let restricted_to = campaigns
+        .iter()
+        .filter_map(|(k, _): &(Campaign, String)| {
+            let title = projects.iter().find(|(id, _)| Some(*id) == k.project_id)?;
+            Some((k.id, title.1.clone()))
+        })
+        .collect();
     Ok(CampaignsTemplate {
+        projects,
+        project: project.to_owned(),
+        restricted_to,
         campaigns,
         gifts,
         csrf: staff.session.csrf.clone(),
@@ -108,6 +138,7 @@ pub(crate) async fn list(
 ) -> Result<Response, AppError> {
     let input = CampaignInput {
         once: "on".into(),
+        monthly: "on".into(),
         amounts: "20, 50, 100".into(),
         ..Default::default()
     };
@@ -115,12 +146,15 @@ pub(crate) async fn list(
         method: "cheque".into(),
         ..Default::default()
     };
-    page(&campaigns_page(&state, &staff, lang, &[], input, offline, &done).await?)
+    page(&campaigns_page(&state, &staff, lang, &[], (input, ""), offline, &done).await?)
 }
 
 #[derive(serde::Deserialize)]
 pub(crate) struct CreateForm {
     csrf: String,
+    /// The project every gift goes to (its id); empty: unrestricted.
+    #[serde(default)]
+    project: String,
     #[serde(flatten)]
     input: CampaignInput,
 }
@@ -134,16 +168,33 @@ pub(crate) async fn create(
 ) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     let access = staff.require(Permission::EditContent)?;
-    let draft = match form.input.parse() {
-        Ok(d) => d,
-        Err(errors) => {
+    // Only the association's own projects: the list the form offers.
+    let project = match form.project.trim() {
+        "" => Ok(None),
+        raw => match raw.parse::<i64>() {
+            Ok(id) => match state.store.project(access, id).await {
+                Ok(p) => Ok(Some(p.id)),
+                Err(StoreError::NotFound) => Err(FieldError::new("project", "err-required")),
+                Err(e) => return Err(e.into()),
+            },
+            Err(_) => Err(FieldError::new("project", "err-required")),
+        },
+    };
+    let draft = match (form.input.parse(), project) {
+        (Ok(mut d), Ok(project_id)) => {
+            d.project_id = project_id;
+            d
+        }
+        (parsed, project) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            errors.extend(project.err());
             return refused(
                 &campaigns_page(
                     &state,
                     &staff,
                     lang,
                     &errors,
-                    form.input,
+                    (form.input, &form.project),
                     OfflineForm::default(),
                     &Done::default(),
                 )
@@ -154,14 +205,14 @@ pub(crate) async fn create(
     match state.store.create_campaign(access, &draft, true, crate::now()).await {
         Ok(_) => Ok(Redirect::to("/admin/campaigns?done=saved").into_response()),
         Err(StoreError::Conflict(_)) => {
-            let errors = [FieldError::new("slug", "err-slug-taken")];
+            let errors = [FieldError::new("slug", "err-campaign-slug-taken")];
             refused(
                 &campaigns_page(
                     &state,
                     &staff,
                     lang,
                     &errors,
-                    form.input,
+                    (form.input, &form.project),
                     OfflineForm::default(),
                     &Done::default(),
                 )
@@ -255,7 +306,7 @@ pub(crate) async fn offline(
                     &staff,
                     lang,
                     &errors,
-                    CampaignInput::default(),
+                    (CampaignInput::default(), ""),
                     form,
                     &Done::default(),
                 )

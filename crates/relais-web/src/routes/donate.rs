@@ -60,6 +60,8 @@ struct DonateTemplate {
     offer: Offer,
     /// The operator donors may tip, and the amounts offered (value, label).
     tip: Option<(String, Vec<(String, String)>)>,
+    /// The published project every gift of this campaign goes to.
+    project: Option<relais_store::Project>,
 }
 
 /// The frequencies a donor can choose: what the campaign asks for and a provider
@@ -186,6 +188,7 @@ fn donate_page(
                 .collect();
             (operator, choices)
         }),
+        project: None,
         c,
         campaign,
         org,
@@ -204,7 +207,9 @@ pub(crate) async fn show(
     form.gift.frequency = offered(&campaign, &offer).first().map_or("once", |f| f.as_str()).into();
     form.gift.amount = middle_amount(&campaign).map_or_else(|| "other".to_owned(), amount_value);
     form.gift.receipt = if org.tax_eligible { "on".into() } else { String::new() };
-    let page_ = donate_page(&state, campaign, org, lang, Errors::default(), form, offer);
+    let project = crate::routes::project::of_campaign(&state, &campaign).await?;
+    let mut page_ = donate_page(&state, campaign, org, lang, Errors::default(), form, offer);
+    page_.project = project;
     Ok(crate::routes::public::public_page(page(&page_)?, "no-store"))
 }
 
@@ -227,16 +232,11 @@ pub(crate) async fn give(
         // No receipt can be issued: the address stays optional.
         input.receipt = String::new();
     }
+    let project = crate::routes::project::of_campaign(&state, &campaign).await?;
     let refuse = |errors: Errors, form: GiftForm, offer: Offer| {
-        refused(&donate_page(
-            &state,
-            campaign.clone(),
-            org.clone(),
-            lang,
-            errors,
-            form,
-            offer,
-        ))
+        let mut page_ = donate_page(&state, campaign.clone(), org.clone(), lang, errors, form, offer);
+        page_.project = project.clone();
+        refused(&page_)
     };
     // The association's cap, if it set one, else Relais's.
     let max = offer.settings.max_gift_cents.map_or(MAX_GIFT, Money::from_cents);

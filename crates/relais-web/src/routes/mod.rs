@@ -17,6 +17,12 @@ pub(crate) mod petition;
 pub(crate) mod petitions_admin;
 pub(crate) mod pledge_stop;
 pub(crate) mod posts_admin;
+pub(crate) mod project;
+pub(crate) mod project_ledger_admin;
+pub(crate) mod project_page_admin;
+pub(crate) mod project_photos_admin;
+pub(crate) mod project_updates_admin;
+pub(crate) mod projects_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
 pub(crate) mod receipts_admin;
@@ -108,6 +114,41 @@ pub(crate) fn router(state: Shared) -> Router {
             "/admin/campaigns",
             get(campaigns_admin::list).post(campaigns_admin::create),
         )
+        .route(
+            "/admin/projects",
+            get(projects_admin::list).post(projects_admin::create),
+        )
+        .route(
+            "/admin/projects/{id}",
+            get(projects_admin::show).post(projects_admin::update),
+        )
+        .route("/admin/projects/{id}/state", post(projects_admin::set_state))
+        .route("/admin/projects/{id}/stage", post(projects_admin::set_stage))
+        .route("/admin/projects/{id}/figures", post(projects_admin::set_figures))
+        .route(
+            "/admin/projects/{id}/photos",
+            post(project_photos_admin::upload)
+                .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
+        )
+        .route(
+            "/admin/projects/{id}/photos/{photo}/remove",
+            post(project_photos_admin::remove),
+        )
+        .route("/admin/projects/{id}/expenses", post(project_ledger_admin::add_expense))
+        .route(
+            "/admin/projects/{id}/expenses/{expense}/remove",
+            post(project_ledger_admin::remove_expense),
+        )
+        .route("/admin/projects/{id}/allocate", post(project_ledger_admin::allocate))
+        .route(
+            "/admin/projects/{id}/updates",
+            post(project_updates_admin::create)
+                .layer(DefaultBodyLimit::max(crate::images::MAX_PHOTO_BYTES + 256 * 1024)),
+        )
+        .route(
+            "/admin/projects/{id}/updates/{update}/remove",
+            post(project_updates_admin::remove),
+        )
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/gifts", get(gifts_admin::list))
@@ -163,6 +204,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/p/{slug}/thanks", get(sign::thanks))
         .route("/p/{slug}/confirm", get(sign::confirm))
         .route("/p/{slug}/resend", post(sign::resend))
+        .route("/projects/{slug}", get(project::show))
         .route("/d/{slug}", get(donate::show).post(donate::give))
         .route(
             "/d/{slug}/sandbox/{reference}",
