@@ -305,8 +305,9 @@ macro_rules! impl_donation_store {
 
             async fn receipt_of(&self, gift_id: i64) -> $crate::StoreResult<Option<$crate::Receipt>> {
                 let sql = format!(
-                    "SELECT {} FROM receipts WHERE cancelled_at IS NULL AND (gift_id = $1 \
-                     OR id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = $1)) ORDER BY id DESC LIMIT 1",
+                    "SELECT {} FROM receipts WHERE cancelled_at IS NULL AND id IN (SELECT id FROM receipts \
+                     WHERE gift_id = $1 UNION ALL SELECT receipt_id FROM receipt_gifts WHERE gift_id = $1) \
+                     ORDER BY id DESC LIMIT 1",
                     $crate::donation_model::RECEIPT_COLUMNS
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -326,8 +327,9 @@ macro_rules! impl_donation_store {
                 let columns: Vec<String> =
                     $crate::donation_model::GIFT_COLUMNS.split(", ").map(|c| format!("g.{c}")).collect();
                 let sql = format!(
-                    "SELECT {}, (SELECT r.number FROM receipts r WHERE r.cancelled_at IS NULL AND (r.gift_id = g.id \
-                     OR r.id IN (SELECT rg.receipt_id FROM receipt_gifts rg WHERE rg.gift_id = g.id)) \
+                    "SELECT {}, (SELECT r.number FROM receipts r WHERE r.cancelled_at IS NULL AND r.id IN \
+                     (SELECT r2.id FROM receipts r2 WHERE r2.gift_id = g.id \
+                      UNION ALL SELECT rg.receipt_id FROM receipt_gifts rg WHERE rg.gift_id = g.id) \
                      ORDER BY r.id DESC LIMIT 1) AS receipt_number \
                      FROM gifts g WHERE g.org_id = $1 AND g.id > $2 AND g.status IN ('paid', 'refunded') \
                      ORDER BY g.id LIMIT $3",

@@ -170,17 +170,19 @@ macro_rules! impl_receipt_store {
                 .bind(year)
                 .execute(&mut *tx)
                 .await?;
+                // The gifts of the year no valid receipt covers, computed once; each
+                // "covered" test is an index probe (an OR across both links made
+                // PostgreSQL rescan every receipt for every gift: seconds per batch).
                 let gifts: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-                    "SELECT g.id, g.supporter_id, g.amount_cents, g.email FROM gifts g \
-                     WHERE g.org_id = $1 AND g.status = 'paid' AND g.wants_receipt AND g.paid_at >= $2 AND g.paid_at < $3 \
-                     AND g.supporter_id IN (SELECT DISTINCT u.supporter_id FROM gifts u \
-                         WHERE u.org_id = $1 AND u.status = 'paid' AND u.wants_receipt AND u.paid_at >= $2 \
-                         AND u.paid_at < $3 AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.cancelled_at IS NULL \
-                             AND (r.gift_id = u.id OR r.id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = u.id))) \
-                         ORDER BY u.supporter_id LIMIT $4) \
-                     AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.cancelled_at IS NULL \
-                         AND (r.gift_id = g.id OR r.id IN (SELECT receipt_id FROM receipt_gifts WHERE gift_id = g.id))) \
-                     ORDER BY g.supporter_id, g.id",
+                    "WITH uncovered AS (SELECT g.id, g.supporter_id, g.amount_cents, g.email FROM gifts g \
+                         WHERE g.org_id = $1 AND g.status = 'paid' AND g.wants_receipt \
+                         AND g.paid_at >= $2 AND g.paid_at < $3 \
+                         AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.gift_id = g.id AND r.cancelled_at IS NULL) \
+                         AND NOT EXISTS (SELECT 1 FROM receipt_gifts rg JOIN receipts r ON r.id = rg.receipt_id \
+                             WHERE rg.gift_id = g.id AND r.cancelled_at IS NULL)), \
+                     donors AS (SELECT DISTINCT supporter_id FROM uncovered ORDER BY supporter_id LIMIT $4) \
+                     SELECT u.id, u.supporter_id, u.amount_cents, u.email FROM uncovered u \
+                     WHERE u.supporter_id IN (SELECT supporter_id FROM donors) ORDER BY u.supporter_id, u.id",
                 )
                 .bind(access.org_id())
                 .bind(start)
