@@ -5,12 +5,13 @@
 //! stops the server. Only 127.0.0.1 is ever contacted.
 //!
 //! Exit codes: 0 figures printed and every correctness check held; 3 figures printed
-//! but a check failed (a lost or uncounted signature, a 5xx, an unclean stop);
+//! but a check failed (a lost or uncounted signature, a wrong receipt, a 5xx, an unclean stop);
 //! 1 the run could not be carried out.
 
 mod broadcast;
 mod http;
 mod load;
+mod receipts;
 mod server;
 mod setup;
 
@@ -123,6 +124,21 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// Annual tax receipts for N donors (seeded in the database): time until the job
+    /// has issued every receipt, and until every e-mail with its PDF is written.
+    Receipts {
+        /// Donors, each with paid gifts of last year that asked for a receipt.
+        #[arg(long, default_value_t = 10_000)]
+        donors: i64,
+        /// Paid gifts of each donor, all on one annual receipt.
+        #[arg(long, default_value_t = 3)]
+        gifts_per_donor: i64,
+        /// Longest wait, from the start of the job, for every e-mail.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 impl Scenario {
@@ -131,7 +147,8 @@ impl Scenario {
             Self::Sign { common, .. }
             | Self::Views { common, .. }
             | Self::Crash { common, .. }
-            | Self::Broadcast { common, .. } => common,
+            | Self::Broadcast { common, .. }
+            | Self::Receipts { common, .. } => common,
         }
     }
 }
@@ -296,6 +313,12 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             duration,
             common,
         } => broadcast::broadcast(&common, signers, duration).await,
+        Scenario::Receipts {
+            donors,
+            gifts_per_donor,
+            timeout,
+            common,
+        } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
     }
 }
 
@@ -363,7 +386,7 @@ pub(crate) async fn run_load(label: &str, plan: Plan) -> load::Outcome {
     outcome
 }
 
-fn rss(pid: u32) -> Value {
+pub(crate) fn rss(pid: u32) -> Value {
     json!({
         "rss_mib": status_mib(pid, "VmRSS").map(round2),
         "peak_rss_mib": status_mib(pid, "VmHWM").map(round2),
@@ -412,7 +435,7 @@ async fn drain(data: &Path, target: u64, timeout: Duration) -> (u64, f64) {
 }
 
 /// Error and warning lines of the server's log, with a few samples.
-fn log_summary(path: &Path) -> Value {
+pub(crate) fn log_summary(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut samples: Vec<String> = Vec::new();
     let (mut errors, mut warnings) = (0u64, 0u64);

@@ -251,9 +251,11 @@ macro_rules! impl_receipt_store {
             }
 
             async fn receipt_gifts(&self, receipt: &$crate::Receipt) -> $crate::StoreResult<Vec<$crate::Gift>> {
+                // Ids first, then the rows by primary key: an OR beside org_id made the
+                // planners walk every gift of the association for each receipt.
                 let sql = format!(
-                    "SELECT {} FROM gifts WHERE org_id = $1 AND (id = $2 OR id IN \
-                     (SELECT gift_id FROM receipt_gifts WHERE receipt_id = $3)) ORDER BY paid_at, id",
+                    "SELECT {} FROM gifts WHERE org_id = $1 AND id IN (SELECT CAST($2 AS BIGINT) \
+                     UNION ALL SELECT gift_id FROM receipt_gifts WHERE receipt_id = $3) ORDER BY paid_at, id",
                     $crate::donation_model::GIFT_COLUMNS
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))

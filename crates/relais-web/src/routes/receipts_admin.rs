@@ -129,6 +129,9 @@ pub(crate) async fn run_annual(store: relais_store::DynStore, access: OrgAccess,
             return Ok(issued);
         }
         issued += batch.len();
+        // Between batches the write lock is free a moment: signatures, gifts and the
+        // delivery worker (which sends these receipts) get their turn on SQLite.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
@@ -141,6 +144,11 @@ pub(crate) async fn annual(
 ) -> Result<Response, AppError> {
     staff.check_csrf(&form.csrf)?;
     let access = staff.require(Permission::ManageSettings)?.clone();
+    if !state.store.payment_settings(access.org_id()).await?.annual_receipts() {
+        return Err(AppError::BadRequest(
+            "this association receipts each gift: no annual receipt to issue".into(),
+        ));
+    }
     // Only a finished year: a receipt must list every gift of its year.
     if form.year >= this_year() || form.year < 2000 {
         return Err(AppError::BadRequest(
