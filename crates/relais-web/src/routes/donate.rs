@@ -246,8 +246,8 @@ pub(crate) async fn give(
     };
     // The tip: only where the operator asks for one, only with a one-off gift.
     let tip = match relais_core::gift::parse_tip(&form.tip) {
-        Some(t) if t.cents() == 0 => t,
-        Some(t) if state.config.tip_operator.is_some() && draft.frequency == Frequency::Once => t,
+        Some(none) if none.cents() == 0 => none,
+        Some(tip) if state.config.tip_operator.is_some() && draft.frequency == Frequency::Once => tip,
         Some(_) => return refuse(Errors::one("tip", t.get("donate-tip-once-only")), form, offer),
         None => return refuse(Errors::one("tip", t.get("donate-tip-invalid")), form, offer),
     };
