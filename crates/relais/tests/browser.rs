@@ -77,12 +77,26 @@ async fn browser() -> Option<(Driver, Client)> {
             ]
         }),
     );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("chromedriver session");
+    // chromedriver listens before it can start a browser, and a busy machine (five
+    // browsers starting at once on two cores) sometimes drops the first request:
+    // retry the session a few times before calling it a failure.
+    let mut attempt = 0;
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break client,
+            Err(e) if attempt < 4 => {
+                eprintln!("chromedriver session, attempt {}: {e}; retrying", attempt + 1);
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("chromedriver session: {e}"),
+        }
+    };
     Some((driver, client))
 }
 
