@@ -164,6 +164,15 @@ pub(crate) const GIFT_COLUMNS: &str = "id, org_id, campaign_id, supporter_id, am
      provider_ref, wants_receipt, first_name, last_name, email, address, postcode, city, country, locale, created_at, \
      paid_at, provider, pledge_id, sequence, failure, provider_payment, tip_cents";
 
+/// [`GIFT_COLUMNS`] qualified by a table alias (`g.id, g.org_id, …`), for joins.
+pub(crate) fn gift_columns_of(alias: &str) -> String {
+    GIFT_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A gift and the number of its valid receipt (the accountant's export).
 #[derive(sqlx::FromRow)]
 pub(crate) struct GiftWithReceipt {

@@ -324,8 +324,6 @@ macro_rules! impl_donation_store {
             ) -> $crate::StoreResult<Vec<($crate::Gift, Option<String>)>> {
                 // One statement per page: each gift's valid receipt (its own, or the
                 // annual one covering it) comes with it.
-                let columns: Vec<String> =
-                    $crate::donation_model::GIFT_COLUMNS.split(", ").map(|c| format!("g.{c}")).collect();
                 let sql = format!(
                     "SELECT {}, (SELECT r.number FROM receipts r WHERE r.cancelled_at IS NULL AND r.id IN \
                      (SELECT r2.id FROM receipts r2 WHERE r2.gift_id = g.id \
@@ -333,7 +331,7 @@ macro_rules! impl_donation_store {
                      ORDER BY r.id DESC LIMIT 1) AS receipt_number \
                      FROM gifts g WHERE g.org_id = $1 AND g.id > $2 AND g.status IN ('paid', 'refunded') \
                      ORDER BY g.id LIMIT $3",
-                    columns.join(", ")
+                    $crate::donation_model::gift_columns_of("g")
                 );
                 let rows: Vec<$crate::donation_model::GiftWithReceipt> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(access.org_id())

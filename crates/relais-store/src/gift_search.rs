@@ -89,11 +89,9 @@ macro_rules! impl_gift_search_store {
                 before_id: i64,
                 limit: i64,
             ) -> $crate::StoreResult<Vec<$crate::Gift>> {
-                let columns: Vec<String> =
-                    $crate::donation_model::GIFT_COLUMNS.split(", ").map(|c| format!("g.{c}")).collect();
                 let sql = format!(
                     "SELECT {} FROM gifts g WHERE {} AND g.id < $7 ORDER BY g.id DESC LIMIT $8",
-                    columns.join(", "),
+                    $crate::donation_model::gift_columns_of("g"),
                     Self::GIFT_FILTER
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))

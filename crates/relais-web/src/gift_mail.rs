@@ -68,6 +68,25 @@ pub(crate) fn permanent(e: impl std::fmt::Display) -> DeliveryError {
     DeliveryError::Permanent(e.to_string())
 }
 
+/// The line with the link that stops the monthly gift `gift` belongs to, while
+/// it runs: every e-mail about a monthly gift carries it.
+pub(crate) async fn stop_line(
+    store: &DynStore,
+    signer: &relais_core::token::LinkSigner,
+    config: &WebConfig,
+    t: &Tr,
+    gift: &relais_store::Gift,
+) -> Result<Option<String>, DeliveryError> {
+    let Some(id) = gift.pledge_id else {
+        return Ok(None);
+    };
+    let pledge = store.pledge(id).await.map_err(transient)?;
+    Ok(pledge.filter(|p| p.status == "active").map(|p| {
+        let link = crate::routes::pledge_stop::stop_link(signer, config, &p.reference, crate::now());
+        t.arg("gift-mail-stop", "url", &link)
+    }))
+}
+
 /// Renders the thank-you e-mail of gift `gift_id`; `None` when the gift is gone.
 pub(crate) async fn render(
     store: &DynStore,
@@ -91,40 +110,31 @@ pub(crate) async fn render(
         None => None,
     };
     let receipt = store.receipt_of(gift.id).await.map_err(transient)?;
-    let pledge = match gift.pledge_id {
-        Some(id) => store.pledge(id).await.map_err(transient)?,
-        None => None,
-    };
     let locale = Locale::parse(&gift.locale).unwrap_or(Locale::Fr);
     let t = Tr::new(Arc::clone(catalogues), locale);
     let amount = Money::from_cents(gift.amount_cents);
     let paid = crate::render::local_time(gift.paid_at.unwrap_or(gift.created_at), &org.timezone);
+    let mut lead = t.args(
+        "gift-mail-lead",
+        &[
+            ("amount", &amount.format(locale)),
+            ("date", paid.get(..10).unwrap_or(&paid)),
+        ],
+    );
+    if let (Some(operator), tip) = (&config.tip_operator, gift.tip_cents)
+        && tip > 0
+    {
+        let thanks = t.args(
+            "donate-tip-thanks",
+            &[("tip", &Money::from_cents(tip).format(locale)), ("operator", operator)],
+        );
+        lead = format!("{lead} {thanks}");
+    }
+    let stop = stop_line(store, signer, config, &t, &gift).await?;
     let m = GiftMessage {
         subject: t.arg("gift-mail-subject", "org", &org.name),
         greeting: t.arg("post-mail-hello", "name", gift.first_name.trim()),
-        lead: match (&config.tip_operator, gift.tip_cents) {
-            (Some(operator), tip) if tip > 0 => format!(
-                "{} {}",
-                t.args(
-                    "gift-mail-lead",
-                    &[
-                        ("amount", &amount.format(locale)),
-                        ("date", paid.get(..10).unwrap_or(&paid))
-                    ]
-                ),
-                t.args(
-                    "donate-tip-thanks",
-                    &[("tip", &Money::from_cents(tip).format(locale)), ("operator", operator)]
-                )
-            ),
-            _ => t.args(
-                "gift-mail-lead",
-                &[
-                    ("amount", &amount.format(locale)),
-                    ("date", paid.get(..10).unwrap_or(&paid)),
-                ],
-            ),
-        },
+        lead,
         thanks: campaign.as_ref().map(|c| c.thanks.clone()).unwrap_or_default(),
         receipt: receipt
             .as_ref()
@@ -142,10 +152,7 @@ pub(crate) async fn render(
             )
         }),
         monthly: (gift.frequency == "monthly").then(|| t.get("gift-mail-monthly")),
-        stop: pledge.filter(|p| p.status == "active").map(|p| {
-            let link = crate::routes::pledge_stop::stop_link(signer, config, &p.reference, crate::now());
-            t.arg("gift-mail-stop", "url", &link)
-        }),
+        stop,
         footer: t.arg("gift-mail-footer", "org", &org.name),
         me: t.arg(
             "me-link",

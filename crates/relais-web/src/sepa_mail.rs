@@ -40,26 +40,11 @@ async fn context(
         Arc::clone(catalogues),
         Locale::parse(&gift.locale).unwrap_or(Locale::Fr),
     );
-    let now = crate::now();
-    let stop = match gift.pledge_id {
-        Some(id) => store
-            .pledge(id)
-            .await
-            .map_err(transient)?
-            .filter(|p| p.status == "active")
-            .map(|p| {
-                t.arg(
-                    "gift-mail-stop",
-                    "url",
-                    &crate::routes::pledge_stop::stop_link(signer, config, &p.reference, now),
-                )
-            }),
-        None => None,
-    };
+    let stop = crate::gift_mail::stop_line(store, signer, config, &t, gift).await?;
     let me = t.arg(
         "me-link",
         "url",
-        &crate::routes::me::me_link(signer, config, org.id, gift.supporter_id, now),
+        &crate::routes::me::me_link(signer, config, org.id, gift.supporter_id, crate::now()),
     );
     Ok(Some(Context {
         creditor_id: settings.sepa_creditor_id,
