@@ -17,6 +17,7 @@ pub mod legal;
 pub mod locale;
 pub mod markdown;
 pub mod money;
+pub mod offline_batch;
 pub mod password;
 pub mod petition;
 pub mod phone;

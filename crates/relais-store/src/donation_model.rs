@@ -319,3 +319,59 @@ pub struct MySignature {
     /// When.
     pub created_at: i64,
 }
+
+/// A batch of gifts received outside Relais, to record whole.
+#[derive(Debug, Clone)]
+pub struct NewOfflineBatch<'a> {
+    /// The form's token: a second submission of the same batch finds the first.
+    pub token: &'a str,
+    /// The campaign every gift counts on (the association's own).
+    pub campaign: &'a Campaign,
+    /// `cheque`, `cash` or `transfer`.
+    pub method: &'a str,
+    /// The deposit slip's number, or empty.
+    pub reference: &'a str,
+    /// The day the batch was received (`YYYY-MM-DD`).
+    pub received_on: &'a str,
+    /// The donors' language, for their thank-you e-mails.
+    pub locale: &'a str,
+    /// The staff member who entered it.
+    pub created_by: Option<i64>,
+    /// The gifts, each with the time it counts as paid (its receipt's date and year).
+    pub gifts: Vec<(&'a relais_core::gift::GiftDraft, i64)>,
+}
+
+/// What became of a batch submitted for recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchRecorded {
+    /// Recorded now, with this id.
+    New(i64),
+    /// This very batch (same token) had been recorded before, with this id: nothing changed.
+    Already(i64),
+}
+
+/// A recorded batch of offline gifts.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OfflineBatch {
+    /// Row id.
+    pub id: i64,
+    /// The campaign its gifts count on.
+    pub campaign_id: Option<i64>,
+    /// `cheque`, `cash` or `transfer`.
+    pub method: String,
+    /// The deposit slip's number, or empty.
+    pub reference: String,
+    /// The day it was received (`YYYY-MM-DD`).
+    pub received_on: String,
+    /// How many gifts.
+    pub gifts_count: i64,
+    /// Their total.
+    pub total_cents: i64,
+    /// Who entered it.
+    pub created_by: Option<i64>,
+    /// When.
+    pub created_at: i64,
+}
+
+pub(crate) const OFFLINE_BATCH_COLUMNS: &str =
+    "id, campaign_id, method, reference, received_on, gifts_count, total_cents, created_by, created_at";

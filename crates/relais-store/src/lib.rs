@@ -47,8 +47,8 @@ use relais_core::{Email, Role};
 
 pub use access::{OrgAccess, SelfAccess};
 pub use donation_model::{
-    Campaign, DonorCorrection, Gift, GiftFilter, GiftGroup, GiftTotals, MyGift, MySignature, NewGift, Receipt,
-    ReceiptTotal,
+    BatchRecorded, Campaign, DonorCorrection, Gift, GiftFilter, GiftGroup, GiftTotals, MyGift, MySignature, NewGift,
+    NewOfflineBatch, OfflineBatch, Receipt, ReceiptTotal,
 };
 pub use error::{StoreError, StoreResult};
 pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, SepaRun};
@@ -433,6 +433,24 @@ pub trait DonationStore: Send + Sync {
         paid_at: i64,
         now: i64,
     ) -> StoreResult<Option<(Gift, Option<Receipt>)>>;
+    /// Records a batch of gifts received outside Relais, each paid at its own time,
+    /// with its receipt and thank-you e-mail as if entered one by one, in one
+    /// transaction. A batch whose token was recorded before is not recorded again:
+    /// [`BatchRecorded::Already`]. [`StoreError::NotFound`] for another association's campaign.
+    async fn record_offline_batch(
+        &self,
+        access: &OrgAccess,
+        batch: &NewOfflineBatch<'_>,
+        now: i64,
+    ) -> StoreResult<BatchRecorded>;
+    /// The association's latest offline batches, newest first.
+    async fn offline_batches(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<OfflineBatch>>;
+    /// One batch of the association, with its gifts and their receipt numbers.
+    async fn offline_batch(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+    ) -> StoreResult<(OfflineBatch, Vec<(Gift, Option<String>)>)>;
     /// Marks a pending gift failed, saying why (a provider's or bank's reason);
     /// `false` when it was not pending.
     async fn fail_gift(&self, provider_ref: &str, reason: &str) -> StoreResult<bool>;

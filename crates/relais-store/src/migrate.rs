@@ -22,6 +22,10 @@ pub(crate) const SQLITE: Migrations = &[
     ),
     ("0006_payments", include_str!("../migrations/sqlite/0006_payments.sql")),
     ("0007_projects", include_str!("../migrations/sqlite/0007_projects.sql")),
+    (
+        "0008_offline_batches",
+        include_str!("../migrations/sqlite/0008_offline_batches.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -46,6 +50,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0007_projects",
         include_str!("../migrations/postgres/0007_projects.sql"),
+    ),
+    (
+        "0008_offline_batches",
+        include_str!("../migrations/postgres/0008_offline_batches.sql"),
     ),
 ];
 

@@ -217,3 +217,153 @@ async fn annual_receipts_sum_a_donors_year_and_can_be_replaced(app: &TestApp) {
     // An emptied year field shows this year rather than an error.
     assert_eq!(app.get("/admin/receipts?year=").await.status(), StatusCode::OK);
 }
+
+on_both_backends!(a_deposit_of_cheques_is_checked_then_recorded_whole_once);
+
+/// The form fields of the batch page, with `lines` and `step`.
+fn batch_form(page: &str, lines: &str, step: &str, expected_total: &str) -> Vec<(&'static str, String)> {
+    let campaign = page
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    vec![
+        ("csrf", hidden(page, "csrf")),
+        ("token", hidden(page, "token")),
+        ("campaign", campaign),
+        ("method", "cheque".into()),
+        ("received_on", "2026-01-15".into()),
+        ("reference", "Remise 0042".into()),
+        ("expected_total", expected_total.into()),
+        ("receipt", "on".into()),
+        ("lines", lines.into()),
+        ("step", step.into()),
+    ]
+}
+
+async fn a_deposit_of_cheques_is_checked_then_recorded_whole_once(app: &TestApp) {
+    charity(app).await;
+    let page = app.get("/admin/gifts/batch").await.text().await.unwrap();
+    assert!(page.contains("name=\"lines\""));
+    let raised = || async {
+        app.store
+            .campaign_by_slug("puits")
+            .await
+            .unwrap()
+            .unwrap()
+            .raised
+            .cents()
+    };
+    let before = raised().await;
+
+    // Pasted from a spreadsheet with a header, one line wrong in two ways and one
+    // cheque without receipt address: every reason, line by line, nothing recorded.
+    let bad = "Montant\tPrénom\tNom\tE-mail\tAdresse\tCode postal\tVille\tReçu\n\
+               50\tJeanne\tMartin\tjeanne@example.org\t3 rue des Lilas\t69003\tLyon\toui\n\
+               abc\tPaul\t\t\t\t\t\tnon\n\
+               30\tLuc\tRoy\t\t\t\t\toui\n";
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/batch"))
+        .form(&batch_form(&page, bad, "record", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Ligne 3"), "{html}");
+    assert!(html.contains("Ligne 4"));
+    assert!(!html.contains("Ligne 2"), "the good line is not reported");
+    assert!(html.contains("Rien n’a été enregistré"));
+    assert!(html.contains("rue des Lilas"), "the pasted text is kept");
+    assert_eq!(raised().await, before);
+
+    // Corrected, but the slip says 100 €: the lines add up to 110 €.
+    let good = "Montant\tPrénom\tNom\tE-mail\tAdresse\tCode postal\tVille\tReçu\tN° chèque\n\
+                50\tJeanne\tMartin\tjeanne@example.org\t3 rue des Lilas\t69003\tLyon\toui\t001\n\
+                30\tPaul\tDurand\t\t\t\t\tnon\t002\n\
+                30\tLuc\tRoy\t\t8 quai Gailleton\t69002\tLyon\toui\t003\n";
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/batch"))
+        .form(&batch_form(&page, good, "check", "100"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("110,00"));
+
+    // Checked against the right total: a preview, nothing recorded yet.
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/batch"))
+        .form(&batch_form(&page, good, "check", "110"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let preview = r.text().await.unwrap();
+    assert!(preview.contains("3 dons, 110,00"), "{preview}");
+    assert!(preview.contains("N° chèque"), "the ignored column is named");
+    assert!(preview.contains("value=\"record\""));
+    assert_eq!(raised().await, before);
+
+    // Recorded; the same form sent again (a double click) changes nothing.
+    let emails_before = app.emails().len();
+    let form = batch_form(&page, good, "record", "110");
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/batch"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("done=batch-recorded"), "{location}");
+    assert_eq!(raised().await, before + 11_000);
+    let r = app
+        .client
+        .post(app.url("/admin/gifts/batch"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["location"].to_str().unwrap().contains("done=batch-already"));
+    assert_eq!(raised().await, before + 11_000);
+
+    // The batch page: each gift, the receipts to post for donors without e-mail.
+    let html = app.get(location.split('?').next().unwrap()).await.text().await.unwrap();
+    assert!(html.contains("Remise 0042"));
+    assert!(html.contains("3 dons, 110,00"));
+    let receipt_links = html.matches("/receipt.pdf\"").count();
+    assert_eq!(receipt_links, 2, "Jeanne's and Luc's receipts, not Paul's");
+    let luc = html.split("Roy").nth(1).unwrap();
+    let pdf_path = format!(
+        "/admin/gifts/{}",
+        luc.split("/admin/gifts/").nth(1).unwrap().split('"').next().unwrap()
+    );
+    let pdf = app.get(&pdf_path).await.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains("trente euros"), "{text}");
+        assert!(
+            text.contains("15/01/2026") || text.contains("15 janvier 2026"),
+            "{text}"
+        );
+        assert!(text.contains("Chèque") || text.contains("chèque"), "{text}");
+    }
+    // Only Jeanne had an address: one thank-you e-mail, with her receipt.
+    app.drain().await;
+    let emails = app.emails();
+    let new: Vec<_> = emails[emails_before..]
+        .iter()
+        .filter(|e| e.to == "jeanne@example.org")
+        .collect();
+    assert_eq!(emails.len() - emails_before, 1);
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0].attachments.len(), 1);
+}

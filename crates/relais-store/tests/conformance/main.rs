@@ -2347,6 +2347,7 @@ conformance!(
 );
 
 mod giving;
+mod offline_batches;
 mod project_updates;
 mod projects;
 mod receipts;

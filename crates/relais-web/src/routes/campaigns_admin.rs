@@ -315,12 +315,7 @@ pub(crate) async fn offline(
         }
     };
     let (draft, campaign, received) = draft;
-    let zone = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let paid_at = received
-        .at(12, 0, 0, 0)
-        .to_zoned(zone)
-        .map(|z| z.timestamp().as_second())
-        .unwrap_or_else(|_| crate::now());
+    let paid_at = crate::routes::offline_batches_admin::noon_of(received, &org);
     let reference = format!("offline_{}", relais_store::random_token());
     let t = state.tr(locale);
     state

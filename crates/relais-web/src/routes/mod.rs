@@ -11,6 +11,7 @@ pub(crate) mod gifts_admin;
 pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod newsletter;
+pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
 pub(crate) mod people;
 pub(crate) mod petition;
@@ -150,6 +151,11 @@ pub(crate) fn router(state: Shared) -> Router {
             post(project_updates_admin::remove),
         )
         .route("/admin/gifts/offline", post(campaigns_admin::offline))
+        .route(
+            "/admin/gifts/batch",
+            get(offline_batches_admin::list).post(offline_batches_admin::submit),
+        )
+        .route("/admin/gifts/batch/{id}", get(offline_batches_admin::show))
         .route("/admin/gifts.csv", get(campaigns_admin::export_csv))
         .route("/admin/gifts", get(gifts_admin::list))
         .route("/admin/gifts/{id}/refund", post(gifts_admin::refund))
