@@ -440,15 +440,15 @@ macro_rules! impl_donation_store {
                 .execute(&mut **tx)
                 .await?;
                 // Associations that send one annual receipt per donor number it in January.
-                let mode: Option<String> =
-                    sqlx::query_scalar("SELECT receipt_mode FROM payment_settings WHERE org_id = $1")
-                        .bind(gift.org_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                let (mode, tz): (Option<String>, String) = sqlx::query_as(
+                    "SELECT p.receipt_mode, o.timezone FROM orgs o LEFT JOIN payment_settings p ON p.org_id = o.id \
+                     WHERE o.id = $1",
+                )
+                .bind(gift.org_id)
+                .fetch_one(&mut **tx)
+                .await?;
                 let receipt = if gift.wants_receipt && mode.as_deref() != Some("annual") {
-                    let year = jiff::Timestamp::from_second(paid_at)
-                        .map(|t| i64::from(t.to_zoned(jiff::tz::TimeZone::UTC).year()))
-                        .unwrap_or(1970);
+                    let year = $crate::receipts::year_of(paid_at, &tz);
                     // The counter row is the lock: numbers come out one at a time, without gaps,
                     // and a rolled-back gift gives its number back with the transaction.
                     let number = Self::next_receipt_number(tx, gift.org_id, year).await?;

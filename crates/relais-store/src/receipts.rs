@@ -1,6 +1,35 @@
 //! [`crate::ReceiptStore`] for both backends: receipt numbers, annual receipts,
 //! replacements and the yearly totals an association declares.
 
+/// The association's zone, UTC when unknown.
+fn zone(tz: &str) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// The calendar year a payment at `ts` belongs to, in the association's time zone:
+/// a gift made at 00:30 on 1 January in Paris is of the new year, though it is
+/// still 31 December in UTC. The receipt's year and numbering follow it.
+pub(crate) fn year_of(ts: i64, tz: &str) -> i64 {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| i64::from(t.to_zoned(zone(tz)).year()))
+        .unwrap_or(1970)
+}
+
+/// `[start, end)` of a calendar year in the association's time zone, as Unix seconds.
+pub(crate) fn year_span(year: i64, tz: &str) -> Option<(i64, i64)> {
+    let at = |y: i64| -> Option<i64> {
+        let y = i16::try_from(y).ok()?;
+        Some(
+            jiff::civil::date(y, 1, 1)
+                .to_zoned(zone(tz))
+                .ok()?
+                .timestamp()
+                .as_second(),
+        )
+    };
+    Some((at(year)?, at(year + 1)?))
+}
+
 macro_rules! impl_receipt_store {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -153,13 +182,12 @@ macro_rules! impl_receipt_store {
                 donors: i64,
                 now: i64,
             ) -> $crate::StoreResult<Vec<$crate::Receipt>> {
-                let start = jiff::civil::date(i16::try_from(year).map_err(|_| $crate::StoreError::NotFound)?, 1, 1)
-                    .to_zoned(jiff::tz::TimeZone::UTC)
-                    .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?
-                    .timestamp()
-                    .as_second();
-                let end = start + if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 { 366 } else { 365 } * 86_400;
                 let mut tx = self.begin_write().await?;
+                let tz: String = sqlx::query_scalar("SELECT timezone FROM orgs WHERE id = $1")
+                    .bind(access.org_id())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let (start, end) = $crate::receipts::year_span(year, &tz).ok_or($crate::StoreError::NotFound)?;
                 // Take the year's counter row first: a second run waits here, then sees
                 // what this one receipted and issues nothing twice.
                 sqlx::query(
@@ -390,3 +418,22 @@ macro_rules! impl_receipt_store {
 }
 
 pub(crate) use impl_receipt_store;
+
+#[cfg(test)]
+mod tests {
+    use super::{year_of, year_span};
+
+    #[test]
+    fn the_year_is_the_associations_not_utcs() {
+        // 2026-12-31T23:30:00Z is 00:30 on 1 January 2027 in Paris.
+        let new_year_in_paris = 1_798_759_800;
+        assert_eq!(year_of(new_year_in_paris, "Europe/Paris"), 2027);
+        assert_eq!(year_of(new_year_in_paris, "UTC"), 2026);
+        assert_eq!(year_of(new_year_in_paris, "nowhere/unknown"), 2026, "unknown zone: UTC");
+        let (start, end) = year_span(2027, "Europe/Paris").unwrap();
+        assert!(start <= new_year_in_paris && new_year_in_paris < end);
+        assert_eq!(end - start, 365 * 86_400);
+        let (start, end) = year_span(2028, "Europe/Paris").unwrap();
+        assert_eq!(end - start, 366 * 86_400, "leap year");
+    }
+}
