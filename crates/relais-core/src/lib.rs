@@ -25,6 +25,7 @@ pub mod places;
 pub mod post;
 pub mod project;
 pub mod role;
+pub mod segment;
 pub mod settings;
 pub mod signature;
 pub mod slug;

@@ -140,6 +140,25 @@ impl Places {
         france.department_from_digits(postcode.as_str()).map(str::to_owned)
     }
 
+    /// Where a postcode is: its first commune that has coordinates.
+    pub fn center_of(&self, postcode: &Postcode) -> Option<(f64, f64)> {
+        self.by_postcode(postcode).iter().find_map(Place::coordinates)
+    }
+
+    /// Every postcode with a commune within `km` of `center`, sorted, each once: a
+    /// "within R km" search becomes an index lookup on the postcode. Communes without
+    /// coordinates are never within any distance.
+    pub fn postcodes_within(&self, center: (f64, f64), km: f64) -> Vec<&'static str> {
+        let mut codes: Vec<&'static str> = self
+            .places
+            .iter()
+            .filter(|p| p.coordinates().is_some_and(|c| distance_km(center, c) <= km))
+            .map(|p| p.postcode)
+            .collect();
+        codes.dedup();
+        codes
+    }
+
     /// Number of (postcode, commune) pairs.
     pub fn len(&self) -> usize {
         self.places.len()

@@ -298,7 +298,7 @@ macro_rules! impl_donation_store {
                 sqlx::query(
                     "INSERT INTO supporters (org_id, email, first_name, last_name, postcode, country, locale, \
                      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-                     ON CONFLICT (org_id, email) DO NOTHING",
+                     ON CONFLICT (org_id, email) DO UPDATE SET updated_at = excluded.updated_at",
                 )
                 .bind(g.campaign.org_id)
                 .bind(d.email.as_str())

@@ -28,6 +28,7 @@ pub mod project_model;
 mod project_updates;
 mod projects;
 mod receipts;
+mod segments;
 mod sepa;
 mod sign_batch;
 mod sqlite;
@@ -53,7 +54,7 @@ pub use donation_model::{
 pub use error::{StoreError, StoreResult};
 pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, SepaRun};
 pub use model::*;
-pub use people_model::{PersonRow, PersonSignature, TimelineEntry};
+pub use people_model::{PersonRow, PersonSignature, SavedSegment, TimelineEntry};
 pub use petition_model::{
     Breakdown, Burst, BurstKind, Consent, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
     SignatureRecord, Sources, Supporter, confirmation_key,
@@ -349,6 +350,41 @@ pub trait PostStore: Send + Sync {
         url: &str,
         now: i64,
     ) -> StoreResult<()>;
+}
+
+/// Segments: the people list's filters, their counts, and the ones saved by name.
+#[async_trait]
+pub trait SegmentStore: Send + Sync {
+    /// The association's people matching every filter, by id after `after_id`
+    /// (keyset paging); `now` anchors the activity windows.
+    async fn find_people(
+        &self,
+        access: &OrgAccess,
+        segment: &relais_core::segment::Segment,
+        after_id: i64,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<Vec<PersonRow>>;
+    /// How many people match.
+    async fn count_people(
+        &self,
+        access: &OrgAccess,
+        segment: &relais_core::segment::Segment,
+        now: i64,
+    ) -> StoreResult<i64>;
+    /// Saves a filter (a query string) under a name; [`StoreError::Conflict`] when the name is taken.
+    async fn save_segment(
+        &self,
+        access: &OrgAccess,
+        name: &str,
+        query: &str,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<SavedSegment>;
+    /// The association's saved segments, by name.
+    async fn segments(&self, access: &OrgAccess) -> StoreResult<Vec<SavedSegment>>;
+    /// Deletes a saved segment (the people stay).
+    async fn delete_segment(&self, access: &OrgAccess, id: i64) -> StoreResult<()>;
 }
 
 /// People: the list staff search, a person's timeline, privacy rights.
@@ -758,6 +794,7 @@ pub trait Store:
     + ReceiptStore
     + GiftSearchStore
     + ProjectStore
+    + SegmentStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

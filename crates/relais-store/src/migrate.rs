@@ -26,6 +26,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0008_offline_batches",
         include_str!("../migrations/sqlite/0008_offline_batches.sql"),
     ),
+    ("0011_segments", include_str!("../migrations/sqlite/0011_segments.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -54,6 +55,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0008_offline_batches",
         include_str!("../migrations/postgres/0008_offline_batches.sql"),
+    ),
+    (
+        "0011_segments",
+        include_str!("../migrations/postgres/0011_segments.sql"),
     ),
 ];
 

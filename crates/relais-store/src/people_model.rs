@@ -58,3 +58,20 @@ pub struct PersonSignature {
     /// When confirmed.
     pub confirmed_at: Option<i64>,
 }
+
+/// A filter of the people list saved under a name.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SavedSegment {
+    /// Row id.
+    pub id: i64,
+    /// What staff call it ("Bénévoles lyonnais").
+    pub name: String,
+    /// The people list's query string (`relais_core::segment::SegmentInput`).
+    pub query: String,
+    /// Who saved it.
+    pub created_by: Option<i64>,
+    /// When.
+    pub created_at: i64,
+}
+
+pub(crate) const SEGMENT_COLUMNS: &str = "id, name, query, created_by, created_at";

@@ -102,6 +102,7 @@ crate::allocations::impl_allocations!(
     alloc_lock = "SELECT pg_advisory_xact_lock($1)"
 );
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
+crate::segments::impl_segment_store!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
 

@@ -96,6 +96,7 @@ crate::projects::impl_project_store!(SqliteStore);
 crate::project_updates::impl_project_updates!(SqliteStore);
 crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
+crate::segments::impl_segment_store!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 

@@ -2351,3 +2351,4 @@ mod offline_batches;
 mod project_updates;
 mod projects;
 mod receipts;
+mod segments;

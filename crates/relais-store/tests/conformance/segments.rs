@@ -1,0 +1,233 @@
+//! The people list's filters, their counts and saved segments, on both backends.
+
+use super::*;
+use relais_core::segment::SegmentInput;
+
+async fn count(store: &DynStore, access: &OrgAccess, input: SegmentInput, now: i64) -> (i64, Vec<String>) {
+    let seg = input.parse().unwrap();
+    let n = store.count_people(access, &seg, now).await.unwrap();
+    let people = store.find_people(access, &seg, 0, 100, now).await.unwrap();
+    assert_eq!(people.len() as i64, n, "the list and its count agree");
+    let mut emails: Vec<String> = people.into_iter().map(|p| p.email).collect();
+    emails.sort();
+    (n, emails)
+}
+
+conformance!(segments_filter_count_and_save, |store: DynStore| async move {
+    use petitions_support::*;
+    let (access, p) = published(&store, "filtres").await;
+    // Marie (Lyon 3e) and Paul (Lyon 1er) sign; Jeanne (Paris) signs without confirming.
+    let marie = request(&p, "marie@example.org", "69003", (true, true));
+    let paul = request(&p, "paul@example.org", "69001", (false, false));
+    let jeanne = request(&p, "jeanne@example.org", "75011", (false, true));
+    store.sign_batch(&[marie, paul, jeanne], NOW).await.unwrap();
+    posts_support::confirm_all(&store, &p, &["marie@example.org", "paul@example.org"], NOW + 1).await;
+    // Luc gives 80 € in 2027 (NOW is January 2027), long after; nobody else gives.
+    let campaign = store
+        .create_campaign(
+            &access,
+            &relais_core::gift::CampaignInput {
+                title: "Le puits".into(),
+                once: "on".into(),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap(),
+            true,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let draft = relais_core::gift::GiftInput {
+        amount: "80".into(),
+        first_name: "Luc".into(),
+        last_name: "Roy".into(),
+        email: "luc@example.org".into(),
+        ..Default::default()
+    }
+    .parse(
+        &[relais_core::gift::Frequency::Once],
+        relais_core::gift::MIN_GIFT,
+        relais_core::gift::MAX_GIFT,
+        relais_core::Locale::Fr,
+    )
+    .unwrap();
+    let later = NOW + 200 * 86_400;
+    store
+        .start_gift(
+            &NewGift {
+                campaign: &campaign,
+                draft: &draft,
+                locale: "fr",
+                provider: "sandbox",
+                method: "card",
+                provider_ref: "seg-1",
+                newsletter_wording: "",
+                pledge_ref: None,
+                tip_cents: 0,
+            },
+            later,
+        )
+        .await
+        .unwrap();
+    store.complete_gift_at("seg-1", later, later).await.unwrap().unwrap();
+    let paul_id = posts_support::supporter_id(&store, &access, "paul@example.org").await;
+    store.set_tag(&access, paul_id, "bénévole", true, NOW).await.unwrap();
+    // Marie withdraws her newsletter consent; Jeanne's stays (given when signing).
+    let marie_id = posts_support::supporter_id(&store, &access, "marie@example.org").await;
+    store
+        .record_consent(
+            &posts_support::consent_change(p.org_id, marie_id, "newsletter", false),
+            NOW + 2,
+        )
+        .await
+        .unwrap();
+    let now = later + 10;
+    let all = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+
+    assert_eq!(count(&store, &access, SegmentInput::default(), now).await.0, 4);
+    assert_eq!(
+        count(
+            &store,
+            &access,
+            SegmentInput {
+                tag: "Bénévole".into(),
+                ..Default::default()
+            },
+            now
+        )
+        .await
+        .1,
+        all(&["paul@example.org"])
+    );
+    assert_eq!(
+        count(
+            &store,
+            &access,
+            SegmentInput {
+                q: "#bénévole".into(),
+                ..Default::default()
+            },
+            now
+        )
+        .await
+        .0,
+        1
+    );
+    assert_eq!(
+        count(
+            &store,
+            &access,
+            SegmentInput {
+                petition: p.id.to_string(),
+                ..Default::default()
+            },
+            now
+        )
+        .await
+        .1,
+        all(&["marie@example.org", "paul@example.org"]),
+        "confirmed signers only"
+    );
+    let gave = |min: &str, year: &str| SegmentInput {
+        gave_min: min.into(),
+        gave_year: year.into(),
+        ..Default::default()
+    };
+    let gift_year = jiff::Timestamp::from_second(later)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year()
+        .to_string();
+    assert_eq!(
+        count(&store, &access, gave("50", &gift_year), now).await.1,
+        all(&["luc@example.org"])
+    );
+    assert_eq!(count(&store, &access, gave("100", ""), now).await.0, 0);
+    assert_eq!(count(&store, &access, gave("", "2020"), now).await.0, 0);
+    assert_eq!(
+        count(
+            &store,
+            &access,
+            SegmentInput {
+                consent: "newsletter".into(),
+                ..Default::default()
+            },
+            now
+        )
+        .await
+        .1,
+        all(&["jeanne@example.org"]),
+        "Marie withdrew, Paul never agreed"
+    );
+    assert_eq!(
+        count(
+            &store,
+            &access,
+            SegmentInput {
+                consent: "none".into(),
+                ..Default::default()
+            },
+            now
+        )
+        .await
+        .1,
+        all(&["luc@example.org", "paul@example.org"]),
+        "Marie still agrees to the petition's updates"
+    );
+    let near = |code: &str, km: &str| SegmentInput {
+        near: code.into(),
+        km: km.into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        count(&store, &access, near("69002", "10"), now).await.1,
+        all(&["marie@example.org", "paul@example.org"])
+    );
+    assert_eq!(
+        count(&store, &access, near("75001", "10"), now).await.1,
+        all(&["jeanne@example.org"])
+    );
+    // Luc gave 200 days after the others signed.
+    let active = SegmentInput {
+        active_days: "30".into(),
+        ..Default::default()
+    };
+    assert_eq!(count(&store, &access, active, now).await.1, all(&["luc@example.org"]));
+    let inactive = SegmentInput {
+        inactive_days: "100".into(),
+        ..Default::default()
+    };
+    assert_eq!(count(&store, &access, inactive, now).await.0, 3);
+    // Filters add up: signed, in Lyon, tagged.
+    let both = SegmentInput {
+        petition: p.id.to_string(),
+        near: "69001".into(),
+        km: "5".into(),
+        tag: "bénévole".into(),
+        ..Default::default()
+    };
+    assert_eq!(count(&store, &access, both, now).await.1, all(&["paul@example.org"]));
+
+    // Saved segments: by name, unique per association, deleted.
+    let s = store
+        .save_segment(&access, "Bénévoles", "tag=b%C3%A9n%C3%A9vole", None, NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.save_segment(&access, "Bénévoles", "q=x", None, NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.segments(&access).await.unwrap(), vec![s.clone()]);
+    // Another association sees neither the segment nor these people.
+    let (other_org, other_owner) = new_org(&store, "ailleurs", "chair@ailleurs.example").await;
+    let other = store.authorise(other_owner.id, other_org.id).await.unwrap().unwrap();
+    assert!(store.segments(&other).await.unwrap().is_empty());
+    assert!(matches!(
+        store.delete_segment(&other, s.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(count(&store, &other, SegmentInput::default(), now).await.0, 0);
+    store.delete_segment(&access, s.id).await.unwrap();
+    assert!(store.segments(&access).await.unwrap().is_empty());
+});
