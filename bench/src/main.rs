@@ -11,6 +11,7 @@
 mod broadcast;
 mod http;
 mod load;
+mod people;
 mod receipts;
 mod server;
 mod setup;
@@ -139,6 +140,15 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// The people list of an association with N supporters (seeded in the database):
+    /// time of `GET /admin/people` for each kind of filter, its count checked.
+    People {
+        /// Supporters, with tags, signatures, consents and gifts.
+        #[arg(long, default_value_t = 1_000_000)]
+        supporters: i64,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 impl Scenario {
@@ -148,7 +158,8 @@ impl Scenario {
             | Self::Views { common, .. }
             | Self::Crash { common, .. }
             | Self::Broadcast { common, .. }
-            | Self::Receipts { common, .. } => common,
+            | Self::Receipts { common, .. }
+            | Self::People { common, .. } => common,
         }
     }
 }
@@ -319,6 +330,7 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             timeout,
             common,
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
+        Scenario::People { supporters, common } => people::people(&common, supporters).await,
     }
 }
 

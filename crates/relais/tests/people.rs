@@ -272,3 +272,88 @@ async fn the_newsletter_needs_a_click_in_the_email_before_anything_is_kept(app: 
         .unwrap();
     assert!(html.contains("n’est pas valide"));
 }
+
+on_both_backends!(staff_filter_people_save_a_segment_and_export_it);
+
+async fn staff_filter_people_save_a_segment_and_export_it(app: &TestApp) {
+    let p = setup(app).await;
+    sign(app, &p.slug, "Awa", "Mensah", "awa@example.org", "69003").await;
+    sign(app, &p.slug, "Marc", "Durand", "marc@example.org", "69001").await;
+    sign(app, &p.slug, "Léa", "Petit", "lea@example.org", "75011").await;
+    // Within 15 km of Lyon 2e: Awa and Marc, not Léa.
+    let r = app.get("/admin/people?near=69002&km=15").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("2 personnes"), "{html}");
+    assert!(html.contains("awa@example.org") && html.contains("marc@example.org"));
+    assert!(!html.contains("lea@example.org"));
+
+    // A refused filter: 422, the message at the field, what was typed kept.
+    let r = app.get("/admin/people?near=69002&km=9000").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Un rayon entre 1 et 300 km"));
+    assert!(html.contains("value=\"9000\""));
+
+    // Saved under a name: listed with its live count, which follows new signers.
+    let page = app.get("/admin/people?near=69002&km=15").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let query = hidden(&page, "query").replace("&#38;", "&");
+    assert_eq!(query, "near=69002&km=15");
+    let r = app
+        .post(
+            "/admin/segments",
+            &[("csrf", csrf.as_str()), ("name", "Lyonnais"), ("query", query.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = app
+        .post(
+            "/admin/segments",
+            &[("csrf", csrf.as_str()), ("name", "Lyonnais"), ("query", query.as_str())],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().await.unwrap().contains("Un segment porte déjà ce nom"));
+    let everyone = app
+        .post(
+            "/admin/segments",
+            &[("csrf", csrf.as_str()), ("name", "Tous"), ("query", "")],
+        )
+        .await;
+    assert_eq!(everyone.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    sign(app, &p.slug, "Jo", "Roy", "jo@example.org", "69007").await;
+    let html = app.get("/admin/people").await.text().await.unwrap();
+    let row = html.split("Lyonnais</a>").nth(1).unwrap();
+    assert!(row.trim_start().starts_with("</th><td>3</td>"), "{row}");
+
+    // The segment's CSV export: the same three people, and the export is audited.
+    let csv = app
+        .get("/admin/people.csv?near=69002&km=15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(!csv.contains("lea@example.org"));
+    let bad = app.get("/admin/people.csv?km=abc&near=69002").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    // Deleted: the people stay.
+    let id = html
+        .split("/admin/segments/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .post(&format!("/admin/segments/{id}/delete"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.get("/admin/people").await.text().await.unwrap();
+    assert!(!html.contains("Lyonnais"));
+    assert!(html.contains("4 personnes"));
+}

@@ -8,10 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use relais_core::role::Permission;
-use relais_store::{Consent, PersonRow, Supporter, TimelineEntry};
+use relais_core::segment::SegmentInput;
+use relais_core::settings::FieldError;
+use relais_store::{Consent, PersonRow, SavedSegment, Supporter, TimelineEntry};
 
 use crate::extract::Lang;
-use crate::render::{Chrome, local_time, page};
+use crate::render::{Chrome, Errors, local_time, page, refused};
 use crate::routes::admin::{Done, admin_chrome};
 use crate::session::Staff;
 use crate::{AppError, Shared};
@@ -22,53 +24,132 @@ const PAGE: i64 = 50;
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct ListQuery {
-    q: String,
     after: i64,
+    #[serde(flatten)]
+    filters: SegmentInput,
 }
 
 #[derive(Template)]
 #[template(path = "admin/people.html")]
-struct ListTemplate {
-    c: Chrome,
-    q: String,
-    people: Vec<PersonRow>,
-    next: Option<String>,
-    tz: String,
+pub(crate) struct ListTemplate {
+    pub c: Chrome,
+    pub f: SegmentInput,
+    /// The filters as a query string, for the export, paging and saving.
+    pub query: String,
+    pub errors: Errors,
+    pub people: Vec<PersonRow>,
+    /// "1 234 people" for the filters (none when they were refused).
+    pub total: Option<String>,
+    pub next: Option<String>,
+    pub tz: String,
+    pub csrf: String,
+    /// The association's petitions, for the "signed" filter: `(id, title)`.
+    pub petitions: Vec<(i64, String)>,
+    /// Saved segments with their live counts.
+    pub segments: Vec<(SavedSegment, String)>,
+    /// The name typed to save the filters, kept when refused.
+    pub segment_name: String,
+    /// Whether any filter applies (saving everyone as a segment makes no sense).
+    pub filtered: bool,
 }
 
-/// `GET /admin/people?q=…&after=…`.
-pub(crate) async fn list(
-    State(state): State<Shared>,
-    staff: Staff,
+/// The people list with its filters, counts and saved segments.
+pub(crate) async fn list_page(
+    state: &Shared,
+    staff: &Staff,
     lang: Lang,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, AppError> {
+    (filters, after): (SegmentInput, i64),
+    mut errors: Vec<FieldError>,
+    segment_name: String,
+) -> Result<ListTemplate, AppError> {
     // Personal data: editors and above, as for the signature export.
     let access = staff.require(Permission::EditContent)?;
     let org = state.store.org(access).await?;
-    let q: String = query.q.chars().take(100).collect();
-    let people = state.store.search_people(access, &q, query.after, PAGE).await?;
-    let next = (people.len() as i64 == PAGE).then(|| {
-        let last = people.last().map(|p| p.id).unwrap_or_default();
-        let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-        format!("/admin/people?q={q}&after={last}")
-    });
+    let now = crate::now();
     let c = admin_chrome(
-        &state,
-        &staff,
+        state,
+        staff,
         Some(&org),
         lang,
         "people-title",
         "/admin/people",
         "people",
     );
-    page(&ListTemplate {
+    let locale = c.t.locale;
+    let query = filters.query_string();
+    let (people, total, filtered) = match filters.parse() {
+        Ok(segment) => {
+            let people = state.store.find_people(access, &segment, after, PAGE, now).await?;
+            let total = state.store.count_people(access, &segment, now).await?;
+            (people, Some(total), !segment.is_everyone())
+        }
+        Err(refused) => {
+            errors.extend(refused);
+            (Vec::new(), None, true)
+        }
+    };
+    let next = (people.len() as i64 == PAGE).then(|| {
+        let last = people.last().map(|p| p.id).unwrap_or_default();
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!("/admin/people?{query}{sep}after={last}")
+    });
+    let total = total.map(|n| {
+        c.t.arg("people-total", "count", &relais_core::project::format_count(n, locale))
+    });
+    let mut segments = Vec::new();
+    for s in state.store.segments(access).await? {
+        // A segment saved before a filter changed meaning may no longer parse: shown, not counted.
+        let count = match SegmentInput::from_query_string(&s.query).parse() {
+            Ok(seg) => relais_core::project::format_count(state.store.count_people(access, &seg, now).await?, locale),
+            Err(_) => "—".to_owned(),
+        };
+        segments.push((s, count));
+    }
+    let petitions = state
+        .store
+        .petitions(access)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.title))
+        .collect();
+    Ok(ListTemplate {
+        errors: Errors::from_fields(&c.t, &errors),
         c,
-        q,
+        f: filters,
+        query,
         people,
+        total,
         next,
         tz: org.timezone.clone(),
+        csrf: staff.session.csrf.clone(),
+        petitions,
+        segments,
+        segment_name,
+        filtered,
     })
+}
+
+/// `GET /admin/people?q=…&tag=…&after=…`: filters refused get a 422 at their field.
+pub(crate) async fn list(
+    State(state): State<Shared>,
+    staff: Staff,
+    lang: Lang,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let template = list_page(
+        &state,
+        &staff,
+        lang,
+        (query.filters, query.after),
+        Vec::new(),
+        String::new(),
+    )
+    .await?;
+    if template.errors.is_empty() {
+        page(&template)
+    } else {
+        refused(&template)
+    }
 }
 
 /// A timeline entry as the page shows it.
@@ -332,32 +413,37 @@ pub(crate) async fn note(
 /// People per page of the CSV export.
 const EXPORT_PAGE: i64 = 1_000;
 
-/// `GET /admin/people.csv?q=…`: the people the list shows, streamed page by page
-/// (a million rows are never in memory at once); the export is logged.
+/// `GET /admin/people.csv?…`: the people the list shows for the same filters (any
+/// segment), streamed page by page (a million rows are never in memory at once);
+/// the export is logged with its filters.
 pub(crate) async fn export_csv(
     State(state): State<Shared>,
     staff: Staff,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let access = staff.require(Permission::EditContent)?.clone();
-    let q: String = query.q.chars().take(100).collect();
+    let segment = query
+        .filters
+        .parse()
+        .map_err(|e| AppError::BadRequest(format!("filter `{}` refused: {}", e[0].field, e[0].code)))?;
     state
         .store
         .audit(
             &access,
             Some(staff.user.id),
             "export_people",
-            &format!("query:{q}"),
+            &format!("query:{}", query.filters.query_string()),
             crate::now(),
         )
         .await?;
+    let now = crate::now();
     let store = state.store.clone();
     Ok(crate::csv_export::stream(
         "people.csv",
         EXPORT_PAGE,
         move |after| {
-            let (store, access, q) = (store.clone(), access.clone(), q.clone());
-            async move { store.search_people(&access, &q, after, EXPORT_PAGE).await }
+            let (store, access, segment) = (store.clone(), access.clone(), segment.clone());
+            async move { store.find_people(&access, &segment, after, EXPORT_PAGE, now).await }
         },
         |rows: &[PersonRow], first| {
             let mut w = csv::Writer::from_writer(Vec::new());
