@@ -132,8 +132,9 @@ impl Db {
 
 /// The count the page shows (`<strong>1 234 people</strong>`, any thousands separator).
 fn shown_count(page: &str) -> Option<i64> {
-    let i = page.find("role=\"status\"><strong>")?;
-    let digits: String = page[i + 23..]
+    let marker = "role=\"status\"><strong>";
+    let i = page.find(marker)?;
+    let digits: String = page[i + marker.len()..]
         .chars()
         .take_while(|c| !c.is_alphabetic() && *c != '<')
         .filter(char::is_ascii_digit)
