@@ -189,12 +189,16 @@ impl Worker {
         self
     }
 
-    /// Deletes expired sessions, links and unconfirmed signatures.
+    /// Deletes expired sessions, links and unconfirmed signatures, and erases the
+    /// people each association's retention policy no longer keeps.
     pub async fn housekeeping(&self) -> StoreResult<u64> {
         let mut n = self.store.purge_expired(now()).await?;
         if let Some(days) = self.signature_expiry_days {
             n += self.store.expire_unconfirmed(now() - days * 86_400).await?;
         }
+        // Each association's retention policy, a few hundred people per round so that
+        // a first run on a large base never holds the writer for long.
+        n += self.store.apply_retention(now(), 500).await?;
         Ok(n)
     }
 

@@ -28,6 +28,7 @@ pub mod project_model;
 mod project_updates;
 mod projects;
 mod receipts;
+mod retention;
 mod segments;
 mod sepa;
 mod sign_batch;
@@ -350,6 +351,27 @@ pub trait PostStore: Send + Sync {
         url: &str,
         now: i64,
     ) -> StoreResult<()>;
+}
+
+/// How long an association keeps people who do nothing and agree to nothing.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Months without activity or consent after which people are erased; `None`: kept.
+    async fn retention_months(&self, access: &OrgAccess) -> StoreResult<Option<i64>>;
+    /// Sets (or clears) the retention, audited.
+    async fn set_retention_months(
+        &self,
+        access: &OrgAccess,
+        months: Option<i64>,
+        by_user: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// How many people the next housekeeping would erase.
+    async fn retention_due(&self, access: &OrgAccess, now: i64) -> StoreResult<i64>;
+    /// Erases, in every association with a retention, up to `limit` people each who
+    /// had no activity for that long and have no consent and no active monthly gift
+    /// (each erasure as [`PeopleStore::erase_person`] does it, audited); how many.
+    async fn apply_retention(&self, now: i64, limit: i64) -> StoreResult<u64>;
 }
 
 /// Segments: the people list's filters, their counts, and the ones saved by name.
@@ -795,6 +817,7 @@ pub trait Store:
     + GiftSearchStore
     + ProjectStore
     + SegmentStore
+    + RetentionStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

@@ -27,6 +27,10 @@ pub(crate) const SQLITE: Migrations = &[
         include_str!("../migrations/sqlite/0008_offline_batches.sql"),
     ),
     ("0011_segments", include_str!("../migrations/sqlite/0011_segments.sql")),
+    (
+        "0012_retention",
+        include_str!("../migrations/sqlite/0012_retention.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -59,6 +63,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0011_segments",
         include_str!("../migrations/postgres/0011_segments.sql"),
+    ),
+    (
+        "0012_retention",
+        include_str!("../migrations/postgres/0012_retention.sql"),
     ),
 ];
 

@@ -87,6 +87,7 @@ crate::staff::impl_staff_store!(PgStore, sqlx::PgConnection);
 crate::petitions::impl_petition_store!(PgStore, sqlx::PgConnection);
 crate::supporters::impl_supporter_store!(PgStore);
 crate::people::impl_people_store!(PgStore);
+crate::retention::impl_retention_store!(PgStore);
 crate::donations::impl_donation_store!(PgStore, sqlx::Postgres);
 crate::me::impl_me_store!(PgStore);
 crate::giving::impl_giving_store!(PgStore);

@@ -86,6 +86,7 @@ crate::staff::impl_staff_store!(SqliteStore, sqlx::SqliteConnection);
 crate::petitions::impl_petition_store!(SqliteStore, sqlx::SqliteConnection);
 crate::supporters::impl_supporter_store!(SqliteStore);
 crate::people::impl_people_store!(SqliteStore);
+crate::retention::impl_retention_store!(SqliteStore);
 crate::donations::impl_donation_store!(SqliteStore, sqlx::Sqlite);
 crate::me::impl_me_store!(SqliteStore);
 crate::giving::impl_giving_store!(SqliteStore);

@@ -357,3 +357,37 @@ async fn staff_filter_people_save_a_segment_and_export_it(app: &TestApp) {
     assert!(!html.contains("Lyonnais"));
     assert!(html.contains("4 personnes"));
 }
+
+on_both_backends!(the_retention_policy_is_chosen_by_admins_and_applied_by_the_worker);
+
+async fn the_retention_policy_is_chosen_by_admins_and_applied_by_the_worker(app: &TestApp) {
+    let p = setup(app).await;
+    sign(app, &p.slug, "Awa", "Mensah", "awa@example.org", "75011").await;
+    let page = app.get("/admin/people/retention").await.text().await.unwrap();
+    assert!(page.contains("Ne jamais effacer automatiquement"));
+    let csrf = hidden(&page, "csrf");
+    let r = app
+        .post("/admin/people/retention", &[("csrf", csrf.as_str()), ("months", "7")])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only the offered durations"
+    );
+    let r = app
+        .post("/admin/people/retention", &[("csrf", csrf.as_str()), ("months", "12")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = app.get("/admin/people/retention").await.text().await.unwrap();
+    assert!(page.contains("value=\"12\" selected"));
+    // Awa just signed and agreed to the petition's news: nobody is due.
+    assert!(page.contains("0 personnes seraient effacées"), "{page}");
+    let access = app.store.operator_access("amis").await.unwrap();
+    assert_eq!(app.store.retention_months(&access).await.unwrap(), Some(12));
+    // Back to keeping everyone.
+    let r = app
+        .post("/admin/people/retention", &[("csrf", csrf.as_str()), ("months", "")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.store.retention_months(&access).await.unwrap(), None);
+}

@@ -231,3 +231,64 @@ conformance!(segments_filter_count_and_save, |store: DynStore| async move {
     store.delete_segment(&access, s.id).await.unwrap();
     assert!(store.segments(&access).await.unwrap().is_empty());
 });
+
+conformance!(
+    retention_erases_only_the_inactive_without_consent,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        let (access, p) = published(&store, "oubli").await;
+        let (_, other_p) = published(&store, "garde").await;
+        let year = 365 * 86_400;
+        // Signed two years ago: Anna agreed to nothing, Bruno to the newsletter, Chloé
+        // agreed then withdrew; Dan signs today. In the other association, Eve, same as Anna.
+        let old = NOW - 2 * year;
+        let anna = request(&p, "anna@example.org", "69003", (false, false));
+        let bruno = request(&p, "bruno@example.org", "69003", (false, true));
+        let chloe = request(&p, "chloe@example.org", "69003", (false, true));
+        store.sign_batch(&[anna, bruno, chloe], old).await.unwrap();
+        let eve = request(&other_p, "eve@example.org", "69003", (false, false));
+        store.sign_batch(&[eve], old).await.unwrap();
+        let chloe_id = posts_support::supporter_id(&store, &access, "chloe@example.org").await;
+        store
+            .record_consent(
+                &posts_support::consent_change(p.org_id, chloe_id, "newsletter", false),
+                old + 60,
+            )
+            .await
+            .unwrap();
+        store
+            .sign_batch(&[request(&p, "dan@example.org", "69003", (false, false))], NOW)
+            .await
+            .unwrap();
+
+        assert_eq!(store.retention_months(&access).await.unwrap(), None);
+        assert_eq!(store.retention_due(&access, NOW).await.unwrap(), 0, "no policy: nobody");
+        store.set_retention_months(&access, Some(12), None, NOW).await.unwrap();
+        assert_eq!(store.retention_months(&access).await.unwrap(), Some(12));
+        assert_eq!(store.retention_due(&access, NOW).await.unwrap(), 2, "Anna and Chloé");
+
+        assert_eq!(store.apply_retention(NOW, 500).await.unwrap(), 2);
+        let people = store
+            .find_people(&access, &Default::default(), 0, 100, NOW)
+            .await
+            .unwrap();
+        let mut left: Vec<String> = people.into_iter().map(|p| p.email).collect();
+        left.sort();
+        assert_eq!(left, vec!["bruno@example.org".to_owned(), "dan@example.org".to_owned()]);
+        assert_eq!(store.counts(p.id).await.unwrap().pending, 4, "signatures still count");
+        assert_eq!(store.retention_due(&access, NOW).await.unwrap(), 0);
+        assert_eq!(store.apply_retention(NOW, 500).await.unwrap(), 0, "erased once");
+        let log = store.audit_log(&access, 20).await.unwrap();
+        assert_eq!(
+            log.iter().filter(|(_, _, action, _)| action == "erase_person").count(),
+            2
+        );
+        assert!(
+            log.iter()
+                .any(|(_, _, action, subject)| action == "set_retention" && subject == "months:12")
+        );
+        // The other association has no policy: Eve stays.
+        let other = store.operator_access("garde").await.unwrap();
+        assert_eq!(store.count_people(&other, &Default::default(), NOW).await.unwrap(), 1);
+    }
+);

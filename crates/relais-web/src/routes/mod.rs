@@ -27,6 +27,7 @@ pub(crate) mod projects_admin;
 pub(crate) mod proposals;
 pub(crate) mod public;
 pub(crate) mod receipts_admin;
+pub(crate) mod retention_admin;
 pub(crate) mod segments_admin;
 pub(crate) mod sepa_admin;
 pub(crate) mod settings;
@@ -176,6 +177,10 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/gifts/{id}/receipt.pdf", get(campaigns_admin::receipt))
         .route("/admin/people", get(people::list))
         .route("/admin/people.csv", get(people::export_csv))
+        .route(
+            "/admin/people/retention",
+            get(retention_admin::show).post(retention_admin::save),
+        )
         .route("/admin/segments", post(segments_admin::save))
         .route("/admin/segments/{id}/delete", post(segments_admin::delete))
         .route("/admin/people/{id}/tags", post(people::tag))

@@ -51,6 +51,8 @@ pub(crate) struct ListTemplate {
     pub segment_name: String,
     /// Whether any filter applies (saving everyone as a segment makes no sense).
     pub filtered: bool,
+    /// Whether this staff member may change the retention policy.
+    pub can_manage: bool,
 }
 
 /// The people list with its filters, counts and saved segments.
@@ -126,6 +128,7 @@ pub(crate) async fn list_page(
         segments,
         segment_name,
         filtered,
+        can_manage: staff.can(Permission::ManageSettings),
     })
 }
 
