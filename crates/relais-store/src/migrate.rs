@@ -22,6 +22,7 @@ pub(crate) const SQLITE: Migrations = &[
     ),
     ("0006_payments", include_str!("../migrations/sqlite/0006_payments.sql")),
     ("0007_projects", include_str!("../migrations/sqlite/0007_projects.sql")),
+    ("0009_impact", include_str!("../migrations/sqlite/0009_impact.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -47,6 +48,7 @@ pub(crate) const POSTGRES: Migrations = &[
         "0007_projects",
         include_str!("../migrations/postgres/0007_projects.sql"),
     ),
+    ("0009_impact", include_str!("../migrations/postgres/0009_impact.sql")),
 ];
 
 pub(crate) const CREATE_TABLE: &str =
