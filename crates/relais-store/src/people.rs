@@ -270,6 +270,15 @@ macro_rules! impl_people_store {
                 .bind(access.org_id())
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(
+                    "UPDATE outbox SET recipient = $3, payload = '{}' WHERE org_id = $2 AND channel = 'sms' \
+                     AND recipient = (SELECT phone FROM supporters WHERE id = $1)",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(format!("erased-{id}"))
+                .execute(&mut *tx)
+                .await?;
                 // Messages not sent yet never leave; sent ones lose their address.
                 sqlx::query(
                     "UPDATE outbox SET status = 'cancelled', last_error = 'person erased' \

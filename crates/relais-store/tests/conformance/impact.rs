@@ -545,3 +545,31 @@ conformance!(
         );
     }
 );
+
+conformance!(
+    erasing_a_donor_removes_their_number_and_stops_their_texts,
+    |store: DynStore| async move {
+        let access = staff_of(&store, "amis").await;
+        let p = published_project(&store, &access, "puits").await;
+        let restricted = campaign(&store, &access, "puits-don", Some(p.id)).await;
+        let gift = give(&store, &restricted, "jeanne@example.org", "30", BY_SMS, NOW + DAY).await;
+        let u = store
+            .add_project_update(&access, p.id, &news(true), None, NOW + 2 * DAY)
+            .await
+            .unwrap();
+        let key = relais_core::impact::update_key(u.id, gift.supporter_id);
+        assert_eq!(
+            store.message_by_key(&key).await.unwrap().unwrap().status,
+            OutboxStatus::Pending
+        );
+        store
+            .erase_person(&access, gift.supporter_id, None, NOW + 3 * DAY)
+            .await
+            .unwrap();
+        let message = store.message_by_key(&key).await.unwrap().unwrap();
+        assert_eq!(message.status, OutboxStatus::Cancelled);
+        assert!(!message.recipient.starts_with('+'), "{}", message.recipient);
+        let who = store.impact_recipient(gift.supporter_id).await.unwrap().unwrap();
+        assert_eq!((who.phone, who.sms_consent, who.email_consent), (None, false, false));
+    }
+);
