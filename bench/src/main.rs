@@ -10,6 +10,7 @@
 
 mod broadcast;
 mod http;
+mod impact;
 mod load;
 mod receipts;
 mod server;
@@ -124,6 +125,15 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A project's news told to N contributors (seeded in the database): time of the
+    /// request that enqueues one personal message per contributor.
+    Impact {
+        /// Contributors of the project (gifts restricted to it), most of whom asked to be told.
+        #[arg(long, default_value_t = 100_000)]
+        contributors: i64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Annual tax receipts for N donors (seeded in the database): time until the job
     /// has issued every receipt, and until every e-mail with its PDF is written.
     Receipts {
@@ -148,7 +158,8 @@ impl Scenario {
             | Self::Views { common, .. }
             | Self::Crash { common, .. }
             | Self::Broadcast { common, .. }
-            | Self::Receipts { common, .. } => common,
+            | Self::Receipts { common, .. }
+            | Self::Impact { common, .. } => common,
         }
     }
 }
@@ -319,6 +330,7 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             timeout,
             common,
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
+        Scenario::Impact { contributors, common } => impact::impact(&common, contributors).await,
     }
 }
 
