@@ -10,6 +10,7 @@
 
 mod broadcast;
 mod http;
+mod impact;
 mod load;
 mod people;
 mod receipts;
@@ -125,6 +126,15 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A project's news told to N contributors (seeded in the database): time of the
+    /// request that enqueues one personal message per contributor.
+    Impact {
+        /// Contributors of the project (gifts restricted to it), most of whom asked to be told.
+        #[arg(long, default_value_t = 100_000)]
+        contributors: i64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Annual tax receipts for N donors (seeded in the database): time until the job
     /// has issued every receipt, and until every e-mail with its PDF is written.
     Receipts {
@@ -159,7 +169,8 @@ impl Scenario {
             | Self::Crash { common, .. }
             | Self::Broadcast { common, .. }
             | Self::Receipts { common, .. }
-            | Self::People { common, .. } => common,
+            | Self::People { common, .. }
+            | Self::Impact { common, .. } => common,
         }
     }
 }
@@ -331,6 +342,7 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             common,
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
         Scenario::People { supporters, common } => people::people(&common, supporters).await,
+        Scenario::Impact { contributors, common } => impact::impact(&common, contributors).await,
     }
 }
 

@@ -78,7 +78,7 @@ pub(crate) enum Db {
 }
 
 /// Runs `$body` with `$p` bound to whichever pool `$db` holds.
-macro_rules! on_pool_impl {
+macro_rules! on_pool {
     ($db:expr, |$p:ident| $body:expr) => {
         match $db {
             Db::Sqlite($p) => $body,
@@ -86,8 +86,7 @@ macro_rules! on_pool_impl {
         }
     };
 }
-
-pub(crate) use on_pool_impl as on_pool;
+pub(crate) use on_pool;
 
 impl Db {
     pub(crate) async fn open(bench: &Bench) -> Result<Self, BoxError> {

@@ -3,6 +3,7 @@
 
 use crate::email::{Email, EmailError};
 use crate::money::{Money, check_range, parse_amount};
+use crate::phone::Phone;
 use crate::settings::FieldError;
 use crate::slug::Slug;
 use crate::{Locale, petition::slugify};
@@ -82,6 +83,10 @@ pub struct GiftInput {
     pub receipt: String,
     /// Agrees to the association's newsletter.
     pub consent_newsletter: String,
+    /// Mobile number, optional (`06 12 34 56 78`, `+33 6…`): impact news by SMS.
+    pub phone: String,
+    /// Agrees to be told what the gift achieved (`on`, `true`, `1`).
+    pub consent_impact: String,
 }
 
 /// A gift that passed every check.
@@ -109,6 +114,10 @@ pub struct GiftDraft {
     pub wants_receipt: bool,
     /// Agrees to the newsletter.
     pub consent_newsletter: bool,
+    /// Mobile number in E.164 form, when given.
+    pub phone: Option<Phone>,
+    /// Agrees to be told what the gift achieved (by SMS when a number was given, else e-mail).
+    pub consent_impact: bool,
 }
 
 fn yes(raw: &str) -> bool {
@@ -183,6 +192,12 @@ impl GiftInput {
         {
             errors.push(FieldError::new("postcode", "err-postcode"));
         }
+        let phone = match self.phone.trim() {
+            "" => None,
+            raw => Phone::parse(raw)
+                .map_err(|_| errors.push(FieldError::new("phone", "err-phone")))
+                .ok(),
+        };
         match (amount, frequency, email) {
             (Some(amount), Some(frequency), Some(email)) if errors.is_empty() => Ok(GiftDraft {
                 amount,
@@ -196,6 +211,8 @@ impl GiftInput {
                 country,
                 wants_receipt,
                 consent_newsletter: yes(&self.consent_newsletter),
+                phone,
+                consent_impact: yes(&self.consent_impact),
             }),
             _ => Err(errors),
         }
@@ -357,7 +374,24 @@ mod tests {
             country: String::new(),
             receipt: "on".into(),
             consent_newsletter: String::new(),
+            ..GiftInput::default()
         }
+    }
+
+    #[test]
+    fn a_mobile_number_is_optional_and_kept_in_e164() {
+        let mut g = gift();
+        let d = g.parse(&BOTH, MIN_GIFT, MAX_GIFT, Locale::Fr).unwrap();
+        assert_eq!((d.phone, d.consent_impact), (None, false));
+        g.phone = " 06 12 34 56 78 ".into();
+        g.consent_impact = "on".into();
+        let d = g.parse(&BOTH, MIN_GIFT, MAX_GIFT, Locale::Fr).unwrap();
+        assert_eq!(d.phone.as_ref().map(Phone::as_str), Some("+33612345678"));
+        assert!(d.consent_impact);
+        g.phone = "06 12".into();
+        let errors = g.parse(&BOTH, MIN_GIFT, MAX_GIFT, Locale::Fr).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(fields, [("phone", "err-phone")]);
     }
 
     const BOTH: [Frequency; 2] = [Frequency::Once, Frequency::Monthly];

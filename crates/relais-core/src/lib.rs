@@ -12,6 +12,7 @@ pub mod disposable;
 pub mod email;
 pub mod gift;
 pub mod iban;
+pub mod impact;
 pub mod ledger;
 pub mod legal;
 pub mod locale;

@@ -96,6 +96,8 @@ pub struct NewGift<'a> {
     pub provider_ref: &'a str,
     /// The exact wording of the newsletter box, if ticked.
     pub newsletter_wording: &'a str,
+    /// The exact wording of the impact box ("tell me what my gift achieved"), if ticked.
+    pub impact_wording: &'a str,
     /// For a monthly gift: the reference of the pledge it opens (this gift is its first collection).
     pub pledge_ref: Option<&'a str>,
     /// The optional tip for the platform's operator, paid with the gift.

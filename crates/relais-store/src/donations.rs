@@ -145,6 +145,7 @@ macro_rules! impl_donation_store {
                         method: b.method,
                         provider_ref: &reference,
                         newsletter_wording: "",
+                        impact_wording: "",
                         pledge_ref: None,
                         tip_cents: 0,
                     };
@@ -378,6 +379,34 @@ macro_rules! impl_donation_store {
                 .fetch_one(&mut **tx)
                 .await
                 .map_err($crate::error::conflict_on_unique("payment reference"))?;
+                // The number a donor gives is their latest: it replaces an older one.
+                if let Some(phone) = &d.phone {
+                    sqlx::query("UPDATE supporters SET phone = $2, updated_at = $3 WHERE id = $1")
+                        .bind(supporter)
+                        .bind(phone.as_str())
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                if d.consent_impact {
+                    // One box, recorded per channel it covers, with the words shown.
+                    let channels: &[&str] = if d.phone.is_some() { &["email", "sms"] } else { &["email"] };
+                    for channel in channels {
+                        sqlx::query(
+                            "INSERT INTO consents (org_id, supporter_id, channel, purpose, granted, wording, source, \
+                             ip_hash, created_at) VALUES ($1, $2, $3, $4, TRUE, $5, $6, '', $7)",
+                        )
+                        .bind(g.campaign.org_id)
+                        .bind(supporter)
+                        .bind(*channel)
+                        .bind(relais_core::impact::PURPOSE)
+                        .bind(g.impact_wording)
+                        .bind(format!("/d/{}", g.campaign.slug))
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
                 if d.consent_newsletter {
                     sqlx::query(
                         "INSERT INTO consents (org_id, supporter_id, channel, purpose, granted, wording, source, \

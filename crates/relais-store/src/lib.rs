@@ -6,12 +6,15 @@
 
 mod access;
 mod allocations;
+mod api_keys;
 pub mod donation_model;
 mod donations;
 mod error;
 mod gift_search;
 mod giving;
 pub mod giving_model;
+mod impact;
+pub mod impact_model;
 mod me;
 mod migrate;
 pub mod model;
@@ -54,6 +57,9 @@ pub use donation_model::{
 };
 pub use error::{StoreError, StoreResult};
 pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, SepaRun};
+pub use impact_model::{
+    ApiKey, ImpactCount, ImpactRecipient, OutcomeReceipt, OutcomeReport, ProjectShare, StoredOutcome,
+};
 pub use model::*;
 pub use people_model::{PersonRow, PersonSignature, SavedSegment, TimelineEntry};
 pub use petition_model::{
@@ -780,6 +786,61 @@ pub trait ProjectStore: Send + Sync {
     async fn gift_allocations(&self, access: &OrgAccess, gift_id: i64) -> StoreResult<Vec<Allocation>>;
 }
 
+/// Impact messages: what each contributor is told about the projects their gifts
+/// reached, and the outcomes an association's system reports about one gift.
+#[async_trait]
+pub trait ImpactStore: Send + Sync {
+    /// How many contributors each update of a project told, by channel.
+    async fn impact_counts(&self, access: &OrgAccess, project_id: i64) -> StoreResult<Vec<ImpactCount>>;
+    /// An update and its project, for the worker rendering its messages.
+    async fn impact_update_context(&self, update_id: i64) -> StoreResult<Option<(ProjectUpdate, Project)>>;
+    /// The person a message is for, with the ledger's word on each channel now.
+    async fn impact_recipient(&self, supporter_id: i64) -> StoreResult<Option<ImpactRecipient>>;
+    /// What of a person's paid gifts reached a project; `None` when nothing does any more.
+    async fn project_share(&self, project_id: i64, supporter_id: i64) -> StoreResult<Option<ProjectShare>>;
+    /// Records that one of the association's paid gifts was used and, in the same
+    /// transaction, the message telling its donor on the channel they prefer (none
+    /// without consent). The same key twice records once. [`StoreError::NotFound`]
+    /// for a gift that is not the association's; [`StoreError::Conflict`] when it is not paid.
+    async fn report_outcome(
+        &self,
+        access: &OrgAccess,
+        gift_id: i64,
+        report: &OutcomeReport<'_>,
+        now: i64,
+    ) -> StoreResult<OutcomeReceipt>;
+    /// One recorded outcome, for the worker.
+    async fn outcome(&self, id: i64) -> StoreResult<Option<StoredOutcome>>;
+    /// The impact messages a person received: `(update, gift, channel)`, oldest first.
+    async fn impact_messages_of(
+        &self,
+        access: &OrgAccess,
+        supporter_id: i64,
+    ) -> StoreResult<Vec<(Option<i64>, Option<i64>, String)>>;
+}
+
+/// Keys of an association's own systems for the JSON API.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Records a key by the SHA-256 of its secret (see [`hash_secret`]).
+    async fn create_api_key(
+        &self,
+        access: &OrgAccess,
+        name: &str,
+        secret_hash: &str,
+        prefix: &str,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<ApiKey>;
+    /// The association's keys, newest first (revoked ones too).
+    async fn api_keys(&self, access: &OrgAccess) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes a key at once (a second revocation keeps the first date).
+    async fn revoke_api_key(&self, access: &OrgAccess, id: i64, now: i64) -> StoreResult<()>;
+    /// The access a live key's secret opens (editor rights on its association) and
+    /// the key's id; notes when it was last used. `None` for unknown or revoked keys.
+    async fn api_access(&self, secret_hash: &str, now: i64) -> StoreResult<Option<(OrgAccess, i64)>>;
+}
+
 /// What a person sees of themselves (`/me`), through a [`SelfAccess`].
 #[async_trait]
 pub trait MeStore: Send + Sync {
@@ -818,6 +879,8 @@ pub trait Store:
     + ProjectStore
     + SegmentStore
     + RetentionStore
+    + ImpactStore
+    + ApiKeyStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

@@ -26,6 +26,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0008_offline_batches",
         include_str!("../migrations/sqlite/0008_offline_batches.sql"),
     ),
+    ("0009_impact", include_str!("../migrations/sqlite/0009_impact.sql")),
     ("0011_segments", include_str!("../migrations/sqlite/0011_segments.sql")),
     (
         "0012_retention",
@@ -60,6 +61,7 @@ pub(crate) const POSTGRES: Migrations = &[
         "0008_offline_batches",
         include_str!("../migrations/postgres/0008_offline_batches.sql"),
     ),
+    ("0009_impact", include_str!("../migrations/postgres/0009_impact.sql")),
     (
         "0011_segments",
         include_str!("../migrations/postgres/0011_segments.sql"),

@@ -321,6 +321,18 @@ pub enum Deferred {
         /// The gift collected.
         gift: i64,
     },
+    /// News of a project to one of its contributors, with their own share of it.
+    ImpactUpdate {
+        /// The project update.
+        update: i64,
+        /// The contributor.
+        supporter: i64,
+    },
+    /// What became of one gift, reported by the association's own system.
+    ImpactOutcome {
+        /// The recorded outcome.
+        outcome: i64,
+    },
 }
 
 /// A message to enqueue in the same transaction as what causes it.

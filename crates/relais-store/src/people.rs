@@ -260,6 +260,25 @@ macro_rules! impl_people_store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let email = email.ok_or($crate::StoreError::NotFound)?;
+                // Text messages not sent yet never leave either.
+                sqlx::query(
+                    "UPDATE outbox SET status = 'cancelled', last_error = 'person erased' \
+                     WHERE recipient = (SELECT phone FROM supporters WHERE id = $1) AND org_id = $2 \
+                     AND channel = 'sms' AND status IN ('pending', 'sending')",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE outbox SET recipient = $3, payload = '{}' WHERE org_id = $2 AND channel = 'sms' \
+                     AND recipient = (SELECT phone FROM supporters WHERE id = $1)",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(format!("erased-{id}"))
+                .execute(&mut *tx)
+                .await?;
                 // Messages not sent yet never leave; sent ones lose their address.
                 sqlx::query(
                     "UPDATE outbox SET status = 'cancelled', last_error = 'person erased' \
@@ -302,7 +321,7 @@ macro_rules! impl_people_store {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "UPDATE supporters SET email = $3, first_name = '', last_name = '', postcode = '', \
+                    "UPDATE supporters SET email = $3, first_name = '', last_name = '', postcode = '', phone = NULL, \
                      updated_at = $4 WHERE id = $1 AND org_id = $2",
                 )
                 .bind(id)

@@ -96,6 +96,8 @@ crate::receipts::impl_receipt_store!(PgStore, sqlx::Postgres);
 crate::gift_search::impl_gift_search_store!(PgStore);
 crate::projects::impl_project_store!(PgStore);
 crate::project_updates::impl_project_updates!(PgStore);
+crate::impact::impl_impact_store!(PgStore, sqlx::PgConnection);
+crate::api_keys::impl_api_key_store!(PgStore);
 // Two allocations of one association's gifts queue on one advisory lock (see allocations.rs).
 crate::allocations::impl_allocations!(
     PgStore,

@@ -219,7 +219,7 @@ pub(crate) const UPDATE_COLUMNS: &str = "id, project_id, body, photo_base, photo
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UpdateRow {
-    id: i64,
+    pub(crate) id: i64,
     project_id: i64,
     body: String,
     photo_base: Option<String>,
@@ -267,6 +267,9 @@ pub struct NewProjectUpdate<'a> {
     pub stage: Option<Stage>,
     /// The project's new figures.
     pub figures: Option<&'a [Figure]>,
+    /// Tell every contributor (one personal message each, in the same transaction);
+    /// only a published project's contributors are told.
+    pub tell: bool,
 }
 
 /// Everything a project's page shows.

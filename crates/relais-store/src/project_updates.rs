@@ -32,20 +32,18 @@ macro_rules! impl_project_updates {
                     .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
                 let mut tx = self.begin_write().await?;
                 // The news and what it announces change together, or not at all.
-                let touched = sqlx::query(
+                let state: Option<String> = sqlx::query_scalar(
                     "UPDATE projects SET stage = COALESCE($3, stage), figures = COALESCE($4, figures), \
-                     updated_at = $5 WHERE id = $1 AND org_id = $2",
+                     updated_at = $5 WHERE id = $1 AND org_id = $2 RETURNING state",
                 )
                 .bind(project_id)
                 .bind(access.org_id())
                 .bind(u.stage.map(|s| s.as_str()))
                 .bind(figures.as_deref())
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if touched.rows_affected() == 0 {
-                    return Err($crate::StoreError::NotFound);
-                }
+                let state = state.ok_or($crate::StoreError::NotFound)?;
                 let sql = format!(
                     "INSERT INTO project_updates (org_id, project_id, body, photo_base, photo_alt, stage, figures, \
                      created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {}",
@@ -63,7 +61,17 @@ macro_rules! impl_project_updates {
                     .bind(now)
                     .fetch_one(&mut *tx)
                     .await?;
+                // The messages commit with the news: both, or neither. A draft's
+                // contributors could not open the page the message links to.
+                let told = if u.tell && state == "published" {
+                    Self::enqueue_update_messages(&mut *tx, access.org_id(), project_id, row.id, now).await?
+                } else {
+                    0
+                };
                 tx.commit().await?;
+                if told > 0 {
+                    self.wakeup.notify_one();
+                }
                 row.try_into()
             }
 

@@ -95,6 +95,8 @@ crate::receipts::impl_receipt_store!(SqliteStore, sqlx::Sqlite);
 crate::gift_search::impl_gift_search_store!(SqliteStore);
 crate::projects::impl_project_store!(SqliteStore);
 crate::project_updates::impl_project_updates!(SqliteStore);
+crate::impact::impl_impact_store!(SqliteStore, sqlx::SqliteConnection);
+crate::api_keys::impl_api_key_store!(SqliteStore);
 crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 crate::segments::impl_segment_store!(SqliteStore, sqlx::Sqlite);

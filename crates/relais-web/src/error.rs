@@ -87,6 +87,92 @@ impl IntoResponse for AppError {
     }
 }
 
+/// A failure of the JSON API (`/api/v1/…`), answered as JSON: scripts read a
+/// status and a code, not an HTML page.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No key, an unknown one, or a revoked one.
+    #[error("a valid API key is required: Authorization: Bearer <key>")]
+    Unauthorized,
+    /// No such row for this association; the same answer whether it exists
+    /// elsewhere or not at all.
+    #[error("no such donation")]
+    NotFound,
+    /// The request cannot be understood; the text says why.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The row is not in a state that allows it (a gift not paid).
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// Too many requests with this key or from this address.
+    #[error("too many requests: slow down and retry after a minute")]
+    RateLimited,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(what) => Self::Conflict(what),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::RateLimited => Self::RateLimited,
+            AppError::NotFound => Self::NotFound,
+            AppError::Store(s) => s.into(),
+            other => Self::Store(StoreError::Unavailable(other.to_string())),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Store(StoreError::Unavailable(_)) => {
+                tracing::error!(error = %self, "storage unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            Self::Store(_) => {
+                tracing::error!(error = %self, "API request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let message = match status {
+            StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE => {
+                "something went wrong on our side".into()
+            }
+            _ => self.to_string(),
+        };
+        let mut response = (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(serde_json::json!({ "error": code, "message": message })),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            headers.insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+        }
+        response
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         Self::Internal(format!("template: {e}"))

@@ -9,6 +9,7 @@ mod fonts;
 mod gift_mail;
 pub mod i18n;
 mod images;
+mod impact_mail;
 mod limits;
 mod metrics;
 mod password;

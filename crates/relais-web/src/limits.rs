@@ -26,6 +26,12 @@ pub(crate) struct Limits {
     signing_network: DefaultKeyedRateLimiter<String>,
     /// Citizen petition proposals per client address (each one is staff work).
     proposals: DefaultKeyedRateLimiter<IpAddr>,
+    /// JSON API requests per key: a blood service reports a day's donations in a
+    /// burst, a runaway script must not send the donors a thousand texts.
+    api_key: DefaultKeyedRateLimiter<i64>,
+    /// Refused API keys per client address: guessing is pointless (256 bits), but
+    /// a misconfigured client must not fill the logs.
+    api_refused: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
 }
 
@@ -44,6 +50,8 @@ impl Limits {
             per_account: RateLimiter::keyed(quota(12, 5)),
             signing: RateLimiter::keyed(quota(600, 30)),
             proposals: RateLimiter::keyed(quota(10, 3)),
+            api_key: RateLimiter::keyed(quota(20_000, 300)),
+            api_refused: RateLimiter::keyed(quota(120, 20)),
             // High enough for a mobile carrier's shared addresses during a viral moment.
             signing_network: RateLimiter::keyed(quota(20_000, 1_000)),
             checks: AtomicU64::new(0),
@@ -62,6 +70,16 @@ impl Limits {
     pub(crate) fn signing(&self, ip: IpAddr) -> Result<(), AppError> {
         self.check(&self.signing, &ip)?;
         self.check(&self.signing_network, &network_of(ip))
+    }
+
+    /// One JSON API request made with key `key_id`.
+    pub(crate) fn api_key(&self, key_id: i64) -> Result<(), AppError> {
+        self.check(&self.api_key, &key_id)
+    }
+
+    /// One refused API key from `ip`.
+    pub(crate) fn api_refused(&self, ip: IpAddr) -> Result<(), AppError> {
+        self.check(&self.api_refused, &ip)
     }
 
     /// One citizen proposal from `ip`.

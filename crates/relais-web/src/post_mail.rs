@@ -99,7 +99,21 @@ impl Links<'_> {
         );
         self.config.link(&format!("/u/{token}"))
     }
+
+    /// The one-click way out of `purpose` by text message: a token of its own
+    /// purpose, so the page withdraws the SMS consent and nothing else.
+    pub(crate) fn unsubscribe_sms(&self, purpose: &str) -> String {
+        let token = self.signer.sign(
+            UNSUBSCRIBE_SMS,
+            &unsubscribe_subject(self.org_id, self.supporter_id, purpose),
+            self.now + UNSUBSCRIBE_LINK_DAYS * 86_400,
+        );
+        self.config.link(&format!("/u/{token}"))
+    }
 }
+
+/// The signed purpose of a way out of text messages (e-mail's is `unsubscribe`).
+pub(crate) const UNSUBSCRIBE_SMS: &str = "unsubscribe-sms";
 
 #[derive(Template)]
 #[template(path = "emails/post.txt", escape = "none")]
@@ -289,6 +303,12 @@ impl Renderer for PostMailer {
                 )
                 .await
             }
+            Deferred::ImpactUpdate { update, supporter } => {
+                crate::impact_mail::render_update(&self.impact_ctx(), message, update, supporter).await
+            }
+            Deferred::ImpactOutcome { outcome } => {
+                crate::impact_mail::render_outcome(&self.impact_ctx(), message, outcome).await
+            }
             Deferred::Receipt { receipt } => {
                 crate::gift_mail::render_receipt(
                     &self.store,
@@ -305,6 +325,15 @@ impl Renderer for PostMailer {
 }
 
 impl PostMailer {
+    fn impact_ctx(&self) -> crate::impact_mail::Ctx<'_> {
+        crate::impact_mail::Ctx {
+            store: &self.store,
+            signer: &self.signer,
+            config: &self.config,
+            catalogues: &self.catalogues,
+        }
+    }
+
     async fn render_post(
         &self,
         message: &OutboxMessage,

@@ -167,6 +167,7 @@ async fn seed_project(store: &DynStore, access: &OrgAccess, user_id: i64, now: i
         photo: None,
         stage: Some(Stage::UnderWay),
         figures: None,
+        tell: false,
     };
     store
         .add_project_update(access, project.id, &news, Some(user_id), now)
@@ -232,6 +233,7 @@ async fn seed_gifts(
             method: "cheque",
             provider_ref: &reference,
             newsletter_wording: "",
+            impact_wording: "",
             pledge_ref: None,
             tip_cents: 0,
         };

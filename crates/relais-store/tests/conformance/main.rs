@@ -2295,6 +2295,7 @@ conformance!(
                         method: "card",
                         provider_ref: &reference,
                         newsletter_wording: "",
+                        impact_wording: "",
                         pledge_ref: None,
                         tip_cents: 0,
                     },
@@ -2347,6 +2348,7 @@ conformance!(
 );
 
 mod giving;
+mod impact;
 mod offline_batches;
 mod project_updates;
 mod projects;

@@ -29,6 +29,7 @@ conformance!(
             photo: None,
             stage: None,
             figures: None,
+            tell: false,
         };
         let first = store
             .add_project_update(&access, p.id, &first, Some(owner.id), NOW + 1)
@@ -51,6 +52,7 @@ conformance!(
             photo: Some(("project-1-abc", "La pompe")),
             stage: Some(Stage::Completed),
             figures: Some(&figures),
+            tell: false,
         };
         let second = store
             .add_project_update(&access, p.id, &second, None, NOW + 2)
@@ -75,6 +77,7 @@ conformance!(
             photo: None,
             stage: Some(Stage::Funded),
             figures: None,
+            tell: false,
         };
         assert!(matches!(
             store.add_project_update(&other, p.id, &intruder, None, NOW).await,

@@ -65,6 +65,7 @@ async fn paid(store: &DynStore, campaign: &Campaign, reference: &str, euros: &st
                 method: "card",
                 provider_ref: reference,
                 newsletter_wording: "",
+                impact_wording: "",
                 pledge_ref: None,
                 tip_cents: 0,
             },
@@ -291,6 +292,7 @@ conformance!(
                     method: "card",
                     provider_ref: "pending",
                     newsletter_wording: "",
+                    impact_wording: "",
                     pledge_ref: None,
                     tip_cents: 0,
                 },
@@ -421,6 +423,7 @@ conformance!(
                 method: "sepa",
                 provider_ref: reference,
                 newsletter_wording: "",
+                impact_wording: "",
                 pledge_ref: None,
                 tip_cents: 0,
             };

@@ -63,6 +63,7 @@ conformance!(segments_filter_count_and_save, |store: DynStore| async move {
                 method: "card",
                 provider_ref: "seg-1",
                 newsletter_wording: "",
+                impact_wording: "",
                 pledge_ref: None,
                 tip_cents: 0,
             },

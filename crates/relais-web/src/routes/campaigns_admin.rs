@@ -329,6 +329,7 @@ pub(crate) async fn offline(
                 method,
                 provider_ref: &reference,
                 newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
+                impact_wording: "",
                 pledge_ref: None,
                 tip_cents: 0,
             },

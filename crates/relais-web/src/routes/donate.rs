@@ -260,6 +260,12 @@ pub(crate) async fn give(
     let provider = payments::provider(&state, &offer, method, &campaign.slug);
     let provider_ref = payments::gift_reference(provider.name());
     let pledge_ref = (draft.frequency == Frequency::Monthly).then(payments::pledge_reference);
+    // The ledger keeps the exact words next to the box: the label and what it promises.
+    let impact_wording = format!(
+        "{} — {}",
+        t.get("donate-consent-impact"),
+        t.get("donate-consent-impact-hint")
+    );
     let gift = state
         .store
         .start_gift(
@@ -271,6 +277,7 @@ pub(crate) async fn give(
                 method: method.as_str(),
                 provider_ref: &provider_ref,
                 newsletter_wording: &t.arg("sign-consent-newsletter", "org", &org.name),
+                impact_wording: &impact_wording,
                 pledge_ref: pledge_ref.as_deref(),
                 tip_cents: tip.cents(),
             },

@@ -181,6 +181,7 @@ pub(crate) async fn purpose_label(
             None => purpose.to_owned(),
         },
         None if purpose == "newsletter" => t.arg("person-consent-newsletter", "org", &org.name),
+        None if purpose == relais_core::impact::PURPOSE => t.get("person-consent-impact"),
         None => purpose.to_owned(),
     })
 }
@@ -223,38 +224,45 @@ pub(crate) async fn consent(
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, AppError> {
     let who = access(&state, &token).await?;
-    // Only purposes the person already has in their ledger can be switched here.
-    let known = state
+    // Only purposes the person already has in their ledger can be switched here,
+    // on every channel they gave it on (impact news may come by e-mail or SMS).
+    let mut channels: Vec<String> = state
         .store
         .my_consents(&who)
         .await?
-        .iter()
-        .any(|c| c.purpose == form.purpose);
-    if !known {
+        .into_iter()
+        .filter(|c| c.purpose == form.purpose)
+        .map(|c| c.channel)
+        .collect();
+    channels.sort();
+    channels.dedup();
+    if channels.is_empty() {
         return Err(AppError::BadRequest("unknown purpose".into()));
     }
     let granted = form.action == "give";
     let t = state.tr(lang.or(relais_core::Locale::Fr));
-    state
-        .store
-        .record_consent(
-            &relais_store::ConsentChange {
-                org_id: who.org_id(),
-                supporter_id: who.supporter_id(),
-                channel: "email",
-                purpose: &form.purpose,
-                granted,
-                wording: &t.get(if granted {
-                    "me-consent-give"
-                } else {
-                    "me-consent-withdraw"
-                }),
-                source: "/me",
-                ip_hash: &state.signer.fingerprint(&ip.to_string()),
-            },
-            crate::now(),
-        )
-        .await?;
+    for channel in &channels {
+        state
+            .store
+            .record_consent(
+                &relais_store::ConsentChange {
+                    org_id: who.org_id(),
+                    supporter_id: who.supporter_id(),
+                    channel,
+                    purpose: &form.purpose,
+                    granted,
+                    wording: &t.get(if granted {
+                        "me-consent-give"
+                    } else {
+                        "me-consent-withdraw"
+                    }),
+                    source: "/me",
+                    ip_hash: &state.signer.fingerprint(&ip.to_string()),
+                },
+                crate::now(),
+            )
+            .await?;
+    }
     Ok(Redirect::to(&format!("/me/{token}?done=consent")).into_response())
 }
 

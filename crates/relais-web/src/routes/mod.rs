@@ -3,6 +3,8 @@
 
 pub(crate) mod account;
 pub(crate) mod admin;
+pub(crate) mod api;
+pub(crate) mod api_keys_admin;
 pub(crate) mod assets;
 pub(crate) mod auth;
 pub(crate) mod campaigns_admin;
@@ -188,6 +190,11 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/people/{id}", get(people::show))
         .route("/admin/people/{id}/export.json", get(people::export))
         .route("/admin/people/{id}/erase", post(people::erase))
+        .route(
+            "/admin/api-keys",
+            get(api_keys_admin::show).post(api_keys_admin::create),
+        )
+        .route("/admin/api-keys/{id}/revoke", post(api_keys_admin::revoke))
         .route("/admin/account", get(account::show))
         .route("/admin/account/password", post(account::set_password))
         .layer(SetResponseHeaderLayer::overriding(
@@ -235,6 +242,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/u/{token}", get(unsubscribe::page_get).post(unsubscribe::change))
         .route("/r/{token}", get(unsubscribe::click))
         .route("/lang/{code}", get(public::switch_language))
+        .route("/api/v1/donations/{id}/outcomes", post(api::report_outcome))
         .route("/healthz", get(public::healthz))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/static/{file}", get(assets::static_file))

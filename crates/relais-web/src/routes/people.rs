@@ -296,6 +296,10 @@ pub(crate) async fn export(
     let rows = state.store.signatures_of(access, id).await?;
     let tags = state.store.tags(access, id).await?;
     let notes = state.store.notes(access, id).await?;
+    // The person is the association's (checked above): their number and the
+    // impact messages they received belong in what they may see.
+    let phone = state.store.impact_recipient(id).await?.and_then(|r| r.phone);
+    let told = state.store.impact_messages_of(access, id).await?;
     state
         .store
         .audit(
@@ -310,7 +314,11 @@ pub(crate) async fn export(
         "person": {
             "id": p.id, "email": p.email, "first_name": p.first_name, "last_name": p.last_name,
             "postcode": p.postcode, "country": p.country, "language": p.locale, "created_at": p.created_at,
+            "phone": phone,
         },
+        "impact_messages": told.iter().map(|(update, gift, channel)| serde_json::json!({
+            "project_update": update, "gift": gift, "channel": channel,
+        })).collect::<Vec<_>>(),
         "signatures": rows,
         "consents": ledger.iter().map(|c| serde_json::json!({
             "channel": c.channel, "purpose": c.purpose, "granted": c.granted, "wording": c.wording,

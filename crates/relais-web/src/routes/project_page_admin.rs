@@ -29,6 +29,8 @@ pub(crate) struct Forms {
     pub alt: Option<String>,
     /// The news form and its figure rows.
     pub update: Option<(UpdateInput, FigureRows)>,
+    /// The news form's "tell the donors" box as sent (`None`: checked, its default).
+    pub update_tell: Option<bool>,
 }
 
 /// One line of the ledger, formatted.
@@ -90,6 +92,10 @@ pub(crate) struct ProjectTemplate {
     pub update: UpdateInput,
     pub update_figures: Vec<(String, String, String)>,
     pub updates: Vec<crate::routes::project::UpdateLine>,
+    /// "tell the donors" is checked.
+    pub update_tell: bool,
+    /// Per update: how many donors it told, in words.
+    pub told: Vec<(i64, String)>,
 }
 
 impl ProjectTemplate {
@@ -227,6 +233,25 @@ pub(crate) async fn project_page(
         .update
         .unwrap_or_else(|| (UpdateInput::default(), rows_with_spares(&p.figures)));
     let updates = crate::routes::project::update_lines(&t, &page.updates, &org.timezone);
+    let told = state
+        .store
+        .impact_counts(access, id)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let mut line = t.args(
+                "projects-told",
+                &[("email", &n.email.to_string()), ("sms", &n.sms.to_string())],
+            );
+            if n.pending > 0 {
+                line = format!(
+                    "{line} {}",
+                    t.arg("projects-told-pending", "pending", &n.pending.to_string())
+                );
+            }
+            (n.update_id, line)
+        })
+        .collect();
     let totals = &page.totals;
     Ok(ProjectTemplate {
         csrf: staff.session.csrf.clone(),
@@ -293,6 +318,8 @@ pub(crate) async fn project_page(
         update,
         update_figures,
         updates,
+        update_tell: forms.update_tell.unwrap_or(true),
+        told,
         p,
         c,
     })

@@ -35,6 +35,8 @@ pub(crate) async fn create(
         alt: upload.field("alt"),
     };
     let rows = figure_rows(&upload.all);
+    // A checkbox sends nothing when unchecked; the form's default is checked.
+    let tell = !upload.field("tell").is_empty();
     let mut errors = Vec::new();
     let draft = input.parse().map_err(|e| errors.extend(e)).ok();
     let figures = parse_figures(&rows)
@@ -63,6 +65,7 @@ pub(crate) async fn create(
     let (Some(draft), Some(figures), true) = (draft, figures, errors.is_empty()) else {
         let forms = Forms {
             update: Some((input, rows)),
+            update_tell: Some(tell),
             ..Forms::default()
         };
         return refused(&project_page(&state, &staff, lang, id, forms, &errors).await?);
@@ -83,11 +86,13 @@ pub(crate) async fn create(
         photo: photo.as_deref().map(|base| (base, draft.alt.as_str())),
         stage: draft.stage.filter(|s| *s != project.stage),
         figures: new_figures,
+        tell,
     };
-    state
+    let update = state
         .store
         .add_project_update(access, id, &update, Some(staff.user.id), crate::now())
         .await?;
+    tracing::info!(project = id, update = update.id, tell, "project news published");
     Ok(Redirect::to(&format!("/admin/projects/{id}?done=update#news")).into_response())
 }
 

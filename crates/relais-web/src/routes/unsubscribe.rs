@@ -22,15 +22,25 @@ struct Subject {
     org_id: i64,
     supporter_id: i64,
     purpose: String,
+    /// The channel the message came by, which the link withdraws (`email`, `sms`).
+    channel: &'static str,
 }
 
 fn parse(state: &AppState, token: &str) -> Result<Subject, AppError> {
     // Unsubscribe links are long-lived; an expired one must still not be refused
-    // silently, but it proves nothing: treat it like a forged one.
-    let claims = state
-        .signer
-        .verify("unsubscribe", token, crate::now())
-        .map_err(|_: TokenError| AppError::NotFound)?;
+    // silently, but it proves nothing: treat it like a forged one. A text
+    // message's link is signed for its own purpose.
+    let now = crate::now();
+    let (claims, channel) = match state.signer.verify("unsubscribe", token, now) {
+        Ok(claims) => (claims, "email"),
+        Err(_) => (
+            state
+                .signer
+                .verify(crate::post_mail::UNSUBSCRIBE_SMS, token, now)
+                .map_err(|_: TokenError| AppError::NotFound)?,
+            "sms",
+        ),
+    };
     let mut parts = claims.subject.splitn(3, ':');
     let (Some(org), Some(supporter), Some(purpose)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(AppError::NotFound);
@@ -39,6 +49,7 @@ fn parse(state: &AppState, token: &str) -> Result<Subject, AppError> {
         org_id: org.parse().map_err(|_| AppError::NotFound)?,
         supporter_id: supporter.parse().map_err(|_| AppError::NotFound)?,
         purpose: purpose.to_owned(),
+        channel,
     })
 }
 
@@ -54,9 +65,11 @@ struct UnsubscribeTemplate {
 }
 
 /// What the purpose is about, in words (`petition:7:updates` → its title).
-async fn describe(state: &AppState, t: &crate::i18n::Tr, purpose: &str) -> Result<String, AppError> {
+async fn describe(state: &AppState, t: &crate::i18n::Tr, purpose: &str, channel: &str) -> Result<String, AppError> {
     let petition = relais_core::post::petition_of_purpose(purpose);
     Ok(match petition {
+        None if purpose == relais_core::impact::PURPOSE && channel == "sms" => t.get("unsubscribe-impact-sms"),
+        None if purpose == relais_core::impact::PURPOSE => t.get("unsubscribe-impact"),
         Some(id) => {
             let title = state
                 .store
@@ -76,11 +89,11 @@ async fn show(state: &AppState, token: &str, lang: Lang, done: Option<&str>) -> 
     let t = state.tr(lang.or(org.locale()));
     let subscribed = state
         .store
-        .consent_granted(s.org_id, s.supporter_id, "email", &s.purpose)
+        .consent_granted(s.org_id, s.supporter_id, s.channel, &s.purpose)
         .await?;
     let mut c = Chrome::new(t.clone(), t.get("unsubscribe-title"), &format!("/u/{token}"));
     c.brand = Some(Brand::of(&org));
-    let text = describe(state, &t, &s.purpose).await?;
+    let text = describe(state, &t, &s.purpose, s.channel).await?;
     page(&UnsubscribeTemplate {
         text,
         subscribed,
@@ -128,7 +141,7 @@ pub(crate) async fn change(
             &relais_store::ConsentChange {
                 org_id: s.org_id,
                 supporter_id: s.supporter_id,
-                channel: "email",
+                channel: s.channel,
                 purpose: &s.purpose,
                 granted,
                 wording: &wording,
@@ -138,7 +151,14 @@ pub(crate) async fn change(
             crate::now(),
         )
         .await?;
-    tracing::info!(org = s.org_id, purpose = %s.purpose, granted, source, "consent changed from a message link");
+    tracing::info!(
+        org = s.org_id,
+        purpose = %s.purpose,
+        channel = s.channel,
+        granted,
+        source,
+        "consent changed from a message link"
+    );
     if one_click {
         // Mail clients only look at the status.
         return Ok((axum::http::StatusCode::OK, "unsubscribed").into_response());
