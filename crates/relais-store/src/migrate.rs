@@ -22,6 +22,7 @@ pub(crate) const SQLITE: Migrations = &[
     ),
     ("0006_payments", include_str!("../migrations/sqlite/0006_payments.sql")),
     ("0007_projects", include_str!("../migrations/sqlite/0007_projects.sql")),
+    ("0010_me", include_str!("../migrations/sqlite/0010_me.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -47,6 +48,7 @@ pub(crate) const POSTGRES: Migrations = &[
         "0007_projects",
         include_str!("../migrations/postgres/0007_projects.sql"),
     ),
+    ("0010_me", include_str!("../migrations/postgres/0010_me.sql")),
 ];
 
 pub(crate) const CREATE_TABLE: &str =

@@ -95,6 +95,8 @@ crate::gift_search::impl_gift_search_store!(SqliteStore);
 crate::projects::impl_project_store!(SqliteStore);
 crate::project_updates::impl_project_updates!(SqliteStore);
 crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc_lock = "");
+crate::cohorts::impl_loop_store!(SqliteStore);
+crate::funding_changes::impl_funding_changes!(SqliteStore, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");

@@ -2350,3 +2350,4 @@ mod giving;
 mod project_updates;
 mod projects;
 mod receipts;
+mod story;
