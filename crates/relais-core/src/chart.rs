@@ -5,6 +5,10 @@
 
 use std::fmt::Write as _;
 
+mod grouped;
+
+pub use grouped::{BarGroup, GroupedBarChart};
+
 /// Fixed drawing width: the SVG scales to its container via `width="100%"`, so only
 /// the aspect ratio (the computed height) matters.
 const WIDTH: f64 = 640.0;
@@ -364,7 +368,7 @@ mod tests {
     }
 
     /// Minimal well-formedness check: tags balance, no inline style, no NaN coordinates.
-    fn assert_well_formed(svg: &str) {
+    pub(super) fn assert_well_formed(svg: &str) {
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"), "{svg}");
         assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
         assert!(

@@ -15,6 +15,7 @@ pub mod iban;
 pub mod ledger;
 pub mod legal;
 pub mod locale;
+pub mod map;
 pub mod markdown;
 pub mod money;
 pub mod password;
@@ -27,6 +28,7 @@ pub mod role;
 pub mod settings;
 pub mod signature;
 pub mod slug;
+pub mod story;
 pub mod tag;
 pub mod token;
 
