@@ -957,3 +957,65 @@ project-done-update-removed = News deleted.
 campaigns-frequencies = Gifts taken
 campaigns-monthly-hint = Monthly gifts are offered to donors when the association takes cards through Stripe or direct debit (see Payments).
 err-campaign-slug-taken = Another campaign already has this address.
+
+## /me: the story of each contribution
+me-summary = Gifts: { $gifts } · Signatures: { $signatures }
+me-gift-heading = { $amount } on { $date }
+me-gift-campaign = For: { $campaign }
+me-gift-refunded = This gift was refunded.
+me-went-to = Where your money went
+me-share-all = All of it to
+me-share-to = { $amount } to
+me-share-when = decided on { $date }
+me-unallocated = { $amount } not yet given to a particular project: it supports the association's work until then.
+me-unallocated-all = Not yet given to a particular project: it supports the association's work until then.
+me-since = What has happened since
+me-since-none = No news yet. We will write to you when there is.
+me-more-news = More news of { $project } ({ $count }) on its page
+me-project-unpublished = a project being prepared
+me-see-project = See the project
+me-signed-on = Signed on { $date }
+me-petition-open = Open: signatures still collected
+me-post-response = The decision maker responded
+me-more-posts = { $count } more on the petition's page
+me-see-petition = See the petition
+me-places = The projects you helped
+me-places-intro = Each number on the map is a project below.
+me-map-title = Map of the projects you helped
+me-map-desc = Numbered points on a world map; the list below names each project and its place.
+me-place-none = Place not given
+me-monthly = Monthly gift
+project-locator-title = Where the project is
+project-locator-desc = A point on a world map at { $place }.
+
+## Back office: measuring the loop
+loop-title = Do donors who hear from their gift come back?
+loop-nav = Donor loyalty
+loop-intro = For each year, the donors who gave for the first time that year; the share who gave again a later year, among those who received at least one message about what their gift did, and among those who did not.
+loop-caveat = This is a comparison, not proof of cause: the most committed donors may be both the ones told first and the ones who come back anyway. A donor told after giving again still counts as told.
+loop-chart-title = Gave again in a later year
+loop-y-label = Share who gave again
+loop-told = Received news of their gift
+loop-untold = Received none
+loop-table-caption = Repeat giving by year of first gift
+loop-col-year = First gift in
+loop-col-told = Told: gave again
+loop-col-untold = Not told: gave again
+loop-rate = { $rate } ({ $repeat } of { $donors })
+loop-none = –
+loop-partial = { $year } (provisional: these donors have this year left to come back)
+loop-empty = No donor who gave for the first time before this year yet.
+loop-link = Donor loyalty: told vs not told
+
+## Back office: undoing an allocation, moving a campaign
+project-batch-undo = Undo this allocation
+project-batch-undo-confirm = Yes, undo it: { $amount } return to the gifts not yet allocated
+project-batch-undo-hint = The gifts' cents go back to what can be allocated; the decision stays listed as undone.
+project-batch-undone = Undone on { $date }
+project-done-undone = Allocation undone: its amount can be allocated again.
+err-already-undone = This allocation was already undone.
+campaigns-move = Change the project
+campaigns-move-field = Project of this campaign
+campaigns-move-explain = Gifts already made to this campaign stay with the project they were given to: donors gave for it. Gifts made from now on, including the next monthly gifts, go to the project chosen here.
+campaigns-move-save = Change the project
+campaigns-done-moved = The campaign's project was changed. Earlier gifts stay with their project.

@@ -957,3 +957,65 @@ project-done-update-removed = Nouvelle supprimée.
 campaigns-frequencies = Dons acceptés
 campaigns-monthly-hint = Le don mensuel est proposé aux donateurs quand l’association accepte la carte par Stripe ou le prélèvement (voir Paiements).
 err-campaign-slug-taken = Une autre campagne a déjà cette adresse.
+
+## /me : l'histoire de chaque contribution
+me-summary = Dons : { $gifts } · Signatures : { $signatures }
+me-gift-heading = { $amount } le { $date }
+me-gift-campaign = Pour : { $campaign }
+me-gift-refunded = Ce don a été remboursé.
+me-went-to = Où est allé votre argent
+me-share-all = La totalité pour
+me-share-to = { $amount } pour
+me-share-when = décidé le { $date }
+me-unallocated = { $amount } pas encore attribués à un projet précis : ils soutiennent l’action de l’association en attendant.
+me-unallocated-all = Pas encore attribué à un projet précis : il soutient l’action de l’association en attendant.
+me-since = Ce qui s’est passé depuis
+me-since-none = Pas encore de nouvelles. Nous vous écrirons dès qu’il y en aura.
+me-more-news = Plus de nouvelles de { $project } ({ $count }) sur sa page
+me-project-unpublished = un projet en préparation
+me-see-project = Voir le projet
+me-signed-on = Signée le { $date }
+me-petition-open = En cours : les signatures continuent
+me-post-response = Le décideur a répondu
+me-more-posts = { $count } de plus sur la page de la pétition
+me-see-petition = Voir la pétition
+me-places = Les projets que vous avez aidés
+me-places-intro = Chaque numéro sur la carte est un projet de la liste.
+me-map-title = Carte des projets que vous avez aidés
+me-map-desc = Des points numérotés sur une carte du monde ; la liste qui suit nomme chaque projet et son lieu.
+me-place-none = Lieu non précisé
+me-monthly = Don mensuel
+project-locator-title = Où se trouve le projet
+project-locator-desc = Un point sur une carte du monde à { $place }.
+
+## Back-office : mesurer la boucle
+loop-title = Les donateurs qui ont des nouvelles de leur don reviennent-ils ?
+loop-nav = Fidélité des donateurs
+loop-intro = Pour chaque année, les donateurs dont c’était le premier don ; la part de ceux qui ont donné à nouveau une année suivante, parmi ceux qui ont reçu au moins un message sur ce qu’a permis leur don, et parmi ceux qui n’en ont reçu aucun.
+loop-caveat = C’est une comparaison, pas la preuve d’une cause : les donateurs les plus engagés peuvent être à la fois les premiers informés et ceux qui reviennent de toute façon. Un donateur informé après avoir redonné compte quand même comme informé.
+loop-chart-title = Ont donné à nouveau une année suivante
+loop-y-label = Part de donateurs revenus
+loop-told = Ont reçu des nouvelles de leur don
+loop-untold = N’en ont reçu aucune
+loop-table-caption = Dons renouvelés selon l’année du premier don
+loop-col-year = Premier don en
+loop-col-told = Informés : revenus
+loop-col-untold = Non informés : revenus
+loop-rate = { $rate } ({ $repeat } sur { $donors })
+loop-none = –
+loop-partial = { $year } (provisoire : ces donateurs ont encore cette année pour revenir)
+loop-empty = Pas encore de donateur dont le premier don date d’avant cette année.
+loop-link = Fidélité des donateurs : informés ou non
+
+## Back-office : annuler une attribution, changer le projet d’une campagne
+project-batch-undo = Annuler cette attribution
+project-batch-undo-confirm = Oui, annuler : { $amount } reviennent aux dons non attribués
+project-batch-undo-hint = Les centimes des dons redeviennent attribuables ; la décision reste affichée comme annulée.
+project-batch-undone = Annulée le { $date }
+project-done-undone = Attribution annulée : son montant peut être attribué à nouveau.
+err-already-undone = Cette attribution était déjà annulée.
+campaigns-move = Changer de projet
+campaigns-move-field = Projet de cette campagne
+campaigns-move-explain = Les dons déjà faits à cette campagne restent au projet pour lequel ils ont été donnés : les donateurs ont donné pour lui. Les dons faits à partir de maintenant, y compris les prochains dons mensuels, vont au projet choisi ici.
+campaigns-move-save = Changer de projet
+campaigns-done-moved = Le projet de la campagne a changé. Les dons antérieurs restent à leur projet.
