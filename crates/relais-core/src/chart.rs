@@ -197,9 +197,14 @@ impl BarChart<'_> {
 
 /// Wraps a chart body with the accessible root element, title heading and `<desc>`.
 fn frame(id: &str, height: f64, title: &str, desc: &str, body: &str) -> String {
+    frame_sized(id, WIDTH, height, title, desc, body)
+}
+
+/// [`frame`] for a drawing narrower than [`WIDTH`]: its text comes out larger on a phone.
+fn frame_sized(id: &str, width: f64, height: f64, title: &str, desc: &str, body: &str) -> String {
     let (title, desc) = (escape(title), escape(desc));
     format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif"><title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc><text x="{PAD}" y="24" font-size="16" font-weight="600" fill="{INK}">{title}</text>{body}</svg>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif"><title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc><text x="{PAD}" y="24" font-size="16" font-weight="600" fill="{INK}">{title}</text>{body}</svg>"#
     )
 }
 

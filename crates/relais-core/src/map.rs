@@ -69,6 +69,9 @@ pub struct PinMap<'a> {
     pub land_href: &'a str,
     /// The narrowest view in degrees of longitude, so a single point shows its region.
     pub min_span: f64,
+    /// Whether pins carry their number (for a list beside the map); a lone locator
+    /// point does not need one.
+    pub numbered: bool,
 }
 
 /// A view: `(x, y, width, height)` in map units.
@@ -108,7 +111,7 @@ impl PinMap<'_> {
         let points: Vec<(f64, f64)> = placed.iter().map(|(_, _, xy)| *xy).collect();
         let (vx, vy, vw, vh) = self.view(&points);
         // Sizes in map units that come out the same on screen whatever the zoom.
-        let u = vw / 480.0;
+        let u = vw / 360.0;
         let id = self.id;
         let mut svg = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" class="map" viewBox="{vx:.1} {vy:.1} {vw:.1} {vh:.1}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc><rect x="{vx:.1}" y="{vy:.1}" width="{vw:.1}" height="{vh:.1}" fill="{SEA}"/><image href="{}" x="0" y="0" width="{WORLD_WIDTH}" height="{WORLD_HEIGHT}" preserveAspectRatio="none"/>"#,
@@ -128,14 +131,20 @@ impl PinMap<'_> {
                 None => "<g>".to_owned(),
             };
             let close = if pin.href.is_some() { "</a>" } else { "</g>" };
+            let r = if self.numbered { 8.0 } else { 5.5 } * u;
             let _ = write!(
                 svg,
-                r##"{open}<circle cx="{x:.2}" cy="{y:.2}" r="{:.2}" fill="{PIN}" stroke="#ffffff" stroke-width="{:.2}"/><text x="{x:.2}" y="{:.2}" font-size="{:.2}" font-weight="700" fill="#ffffff" text-anchor="middle">{n}</text>"##,
-                8.0 * u,
+                r##"{open}<circle cx="{x:.2}" cy="{y:.2}" r="{r:.2}" fill="{PIN}" stroke="#ffffff" stroke-width="{:.2}"/>"##,
                 1.5 * u,
-                y + 4.0 * u,
-                11.0 * u,
             );
+            if self.numbered {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{x:.2}" y="{:.2}" font-size="{:.2}" font-weight="700" fill="#ffffff" text-anchor="middle">{n}</text>"##,
+                    y + 4.0 * u,
+                    11.0 * u,
+                );
+            }
             // The name beside the pin, right or else left, unless it would cover
             // another name or pin or leave the view: the list beside says it anyway.
             let label = truncate(&pin.label, 24);
@@ -210,6 +219,7 @@ mod tests {
             pins,
             land_href: "/static/world-land.svg",
             min_span: 40.0,
+            numbered: true,
         }
         .to_svg()
     }

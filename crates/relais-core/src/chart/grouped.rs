@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::{AXIS_END, AXIS_MID, Canvas, Fnv, GRID, INK, LABEL, MUTED, PAD, PALETTE, WIDTH, escape, frame, no_data};
+use super::{AXIS_END, AXIS_MID, Canvas, Fnv, GRID, INK, LABEL, MUTED, PAD, PALETTE, escape, frame_sized, no_data};
+
+/// Narrower than the other charts: a handful of cohorts, read on a phone too.
+const WIDTH: f64 = 480.0;
 
 /// One group of bars: `values[i]` belongs to series `i` of the chart. `None` draws no
 /// bar (nothing to measure, e.g. nobody in that part of the cohort), which is not 0.
@@ -64,20 +67,25 @@ impl GroupedBarChart<'_> {
                 format!("url(#{id}-hatch)")
             }
         };
-        // Legend.
-        let mut lx = PAD;
+        // Legend: one entry per series, wrapped onto several rows when needed.
+        let (mut lx, mut ly) = (PAD, 38.0);
         for (i, name) in self.series.iter().enumerate() {
+            let w = 24.0 + super::text_width(name, 12.0) + 24.0;
+            if lx + w > WIDTH - PAD && lx > PAD {
+                (lx, ly) = (PAD, ly + 22.0);
+            }
             let _ = write!(
                 c.0,
-                r#"<rect x="{lx:.1}" y="38" width="18" height="14" fill="{}"/>"#,
+                r#"<rect x="{lx:.1}" y="{ly:.1}" width="18" height="14" fill="{}"/>"#,
                 fill(i)
             );
-            c.text((lx + 24.0, 50.0), LABEL, &escape(name));
-            lx += 24.0 + super::text_width(name, 12.0) + 24.0;
+            c.text((lx + 24.0, ly + 12.0), LABEL, &escape(name));
+            lx += w;
         }
         let ticks: Vec<&String> = self.y_ticks.iter().map(|(_, l)| l).collect();
         let left = PAD + super::widest(ticks.iter().copied(), 11.0) + 8.0;
-        let (right, plot_top, bottom) = (WIDTH - PAD, 96.0, 316.0);
+        let (right, plot_top) = (WIDTH - PAD, ly + 58.0);
+        let bottom = plot_top + 220.0;
         let y_of = |v: f64| {
             let v = if v.is_finite() { v.clamp(0.0, self.y_max) } else { 0.0 };
             bottom - v / self.y_max * (bottom - plot_top)
@@ -122,7 +130,14 @@ impl GroupedBarChart<'_> {
             );
             desc.push(format!("{}: {}", group.label, parts.join(", ")));
         }
-        frame(&id, bottom + 32.0, self.title, &format!("{}.", desc.join("; ")), &c.0)
+        frame_sized(
+            &id,
+            WIDTH,
+            bottom + 32.0,
+            self.title,
+            &format!("{}.", desc.join("; ")),
+            &c.0,
+        )
     }
 
     fn visible_ticks(&self) -> impl Iterator<Item = &(f64, String)> {

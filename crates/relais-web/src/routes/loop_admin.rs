@@ -69,9 +69,10 @@ pub(crate) async fn show(State(state): State<Shared>, staff: Staff, lang: Lang) 
         ),
         None => t.get("loop-none"),
     };
+    // A starred year is provisional: the note under the chart says why.
     let year = |c: &CohortRate| {
         if c.partial {
-            t.arg("loop-partial", "year", &c.year.to_string())
+            format!("{}*", c.year)
         } else {
             c.year.to_string()
         }

@@ -386,6 +386,7 @@ pub(crate) fn map_svg(t: &Tr, projects: &[Project]) -> Option<String> {
             pins: &pins,
             land_href: &crate::routes::assets::world_href(),
             min_span: 40.0,
+            numbered: true,
         }
         .to_svg(),
     )

@@ -226,6 +226,7 @@ fn project_page(state: &AppState, data: relais_store::ProjectPage, org: Org, lan
             }],
             land_href: &crate::routes::assets::world_href(),
             min_span: 50.0,
+            numbered: false,
         }
         .to_svg()
     });
