@@ -11,6 +11,7 @@
 mod broadcast;
 mod http;
 mod load;
+mod me;
 mod receipts;
 mod server;
 mod setup;
@@ -139,6 +140,21 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A person's `/me` page with N contributions (gifts with allocations and project
+    /// news, signatures with posts): latency of the page, one request after another.
+    Me {
+        /// Gifts plus signatures of the person.
+        #[arg(long, default_value_t = 500)]
+        actions: i64,
+        /// How many of the actions are signatures (one petition each).
+        #[arg(long, default_value_t = 100)]
+        signatures: i64,
+        /// Requests measured (after a warm-up).
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 impl Scenario {
@@ -148,7 +164,8 @@ impl Scenario {
             | Self::Views { common, .. }
             | Self::Crash { common, .. }
             | Self::Broadcast { common, .. }
-            | Self::Receipts { common, .. } => common,
+            | Self::Receipts { common, .. }
+            | Self::Me { common, .. } => common,
         }
     }
 }
@@ -319,6 +336,12 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             timeout,
             common,
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
+        Scenario::Me {
+            actions,
+            signatures,
+            requests,
+            common,
+        } => me::me(&common, actions, signatures, requests).await,
     }
 }
 

@@ -72,7 +72,7 @@ const CHECKS: &[(&str, &str, usize)] = &[
 ];
 
 /// The database, opened beside the server.
-enum Db {
+pub(crate) enum Db {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
@@ -88,7 +88,7 @@ macro_rules! on_pool {
 }
 
 impl Db {
-    async fn open(bench: &Bench) -> Result<Self, BoxError> {
+    pub(crate) async fn open(bench: &Bench) -> Result<Self, BoxError> {
         Ok(match &bench.common.database_url {
             Some(url) => Self::Postgres(sqlx::PgPool::connect(url).await?),
             None => {
@@ -100,8 +100,25 @@ impl Db {
         })
     }
 
+    /// Runs a statement whose parameters are `args`; returns the rows it changed.
+    pub(crate) async fn exec(&self, sql: &str, args: &[i64]) -> Result<u64, BoxError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(on_pool!(self, |p| {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.execute(p).await?.rows_affected()
+        }))
+    }
+
+    /// Whether this is PostgreSQL (for the few statements whose dialects differ).
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
     /// A count (or any single integer) from `sql`, whose parameters are `args`.
-    async fn int(&self, sql: &str, args: &[i64]) -> Result<i64, BoxError> {
+    pub(crate) async fn int(&self, sql: &str, args: &[i64]) -> Result<i64, BoxError> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         Ok(on_pool!(self, |p| {
             let mut q = sqlx::query_scalar::<_, i64>(sql);
@@ -246,12 +263,12 @@ impl Db {
             .await?))
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         on_pool!(self, |p| p.close().await);
     }
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -280,7 +297,7 @@ fn year_of(secs: i64) -> i64 {
 }
 
 /// A back-office form posted as staff; anything but the redirect of a success is an error.
-async fn post_form(spec: &Spec, session: &str, path: &str, fields: &[(&str, &str)]) -> Result<(), BoxError> {
+pub(crate) async fn post_form(spec: &Spec, session: &str, path: &str, fields: &[(&str, &str)]) -> Result<(), BoxError> {
     let headers = [
         (COOKIE, HeaderValue::from_str(session)?),
         (
@@ -298,7 +315,7 @@ async fn post_form(spec: &Spec, session: &str, path: &str, fields: &[(&str, &str
 }
 
 /// The session's CSRF token, from a back-office page's hidden field.
-async fn csrf(spec: &Spec, session: &str) -> Result<String, BoxError> {
+pub(crate) async fn csrf(spec: &Spec, session: &str) -> Result<String, BoxError> {
     let cookie = [(COOKIE, HeaderValue::from_str(session)?)];
     let reply = http::once(spec.addr, Method::GET, "/admin/settings", &cookie, Bytes::new()).await?;
     let page = reply.text();
