@@ -12,6 +12,7 @@ mod broadcast;
 mod http;
 mod impact;
 mod load;
+mod me;
 mod people;
 mod receipts;
 mod server;
@@ -159,6 +160,21 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A person's `/me` page with N contributions (gifts with allocations and project
+    /// news, signatures with posts): latency of the page, one request after another.
+    Me {
+        /// Gifts plus signatures of the person.
+        #[arg(long, default_value_t = 500)]
+        actions: i64,
+        /// How many of the actions are signatures (one petition each).
+        #[arg(long, default_value_t = 100)]
+        signatures: i64,
+        /// Requests measured (after a warm-up).
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 impl Scenario {
@@ -170,7 +186,8 @@ impl Scenario {
             | Self::Broadcast { common, .. }
             | Self::Receipts { common, .. }
             | Self::People { common, .. }
-            | Self::Impact { common, .. } => common,
+            | Self::Impact { common, .. }
+            | Self::Me { common, .. } => common,
         }
     }
 }
@@ -343,6 +360,12 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
         Scenario::People { supporters, common } => people::people(&common, supporters).await,
         Scenario::Impact { contributors, common } => impact::impact(&common, contributors).await,
+        Scenario::Me {
+            actions,
+            signatures,
+            requests,
+            common,
+        } => me::me(&common, actions, signatures, requests).await,
     }
 }
 

@@ -101,6 +101,23 @@ impl Db {
         })
     }
 
+    /// Runs a statement whose parameters are `args`; returns the rows it changed.
+    pub(crate) async fn exec(&self, sql: &str, args: &[i64]) -> Result<u64, BoxError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(on_pool!(self, |p| {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.execute(p).await?.rows_affected()
+        }))
+    }
+
+    /// Whether this is PostgreSQL (for the few statements whose dialects differ).
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
     /// A count (or any single integer) from `sql`, whose parameters are `args`.
     pub(crate) async fn int(&self, sql: &str, args: &[i64]) -> Result<i64, BoxError> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());

@@ -52,11 +52,15 @@ async fn csrf_of(spec: &Spec, cookie: &[(HeaderName, HeaderValue)], path: &str) 
 
 /// Publishes the bench petition as staff; returns its slug.
 pub async fn publish(spec: &Spec, session: &str, tag: &str) -> Result<String, BoxError> {
+    publish_as(spec, session, &format!("petition-{tag}")).await
+}
+
+/// Publishes a petition at `slug` as staff; returns the slug.
+pub async fn publish_as(spec: &Spec, session: &str, slug: &str) -> Result<String, BoxError> {
     let cookie = [(COOKIE, HeaderValue::from_str(session)?)];
     let csrf = csrf_of(spec, &cookie, "/admin/petitions/new").await?;
     let csrf = csrf.as_str();
-
-    let slug = format!("petition-{tag}");
+    let slug = slug.to_owned();
     let body = http::form(&[
         ("csrf", csrf),
         ("action", "publish"),

@@ -5,6 +5,10 @@
 
 use std::fmt::Write as _;
 
+mod grouped;
+
+pub use grouped::{BarGroup, GroupedBarChart};
+
 /// Fixed drawing width: the SVG scales to its container via `width="100%"`, so only
 /// the aspect ratio (the computed height) matters.
 const WIDTH: f64 = 640.0;
@@ -193,9 +197,14 @@ impl BarChart<'_> {
 
 /// Wraps a chart body with the accessible root element, title heading and `<desc>`.
 fn frame(id: &str, height: f64, title: &str, desc: &str, body: &str) -> String {
+    frame_sized(id, WIDTH, height, title, desc, body)
+}
+
+/// [`frame`] for a drawing narrower than [`WIDTH`]: its text comes out larger on a phone.
+fn frame_sized(id: &str, width: f64, height: f64, title: &str, desc: &str, body: &str) -> String {
     let (title, desc) = (escape(title), escape(desc));
     format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif"><title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc><text x="{PAD}" y="24" font-size="16" font-weight="600" fill="{INK}">{title}</text>{body}</svg>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif"><title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc><text x="{PAD}" y="24" font-size="16" font-weight="600" fill="{INK}">{title}</text>{body}</svg>"#
     )
 }
 
@@ -364,7 +373,7 @@ mod tests {
     }
 
     /// Minimal well-formedness check: tags balance, no inline style, no NaN coordinates.
-    fn assert_well_formed(svg: &str) {
+    pub(super) fn assert_well_formed(svg: &str) {
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"), "{svg}");
         assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
         assert!(

@@ -16,6 +16,7 @@ pub mod impact;
 pub mod ledger;
 pub mod legal;
 pub mod locale;
+pub mod map;
 pub mod markdown;
 pub mod money;
 pub mod offline_batch;
@@ -30,6 +31,7 @@ pub mod segment;
 pub mod settings;
 pub mod signature;
 pub mod slug;
+pub mod story;
 pub mod tag;
 pub mod token;
 

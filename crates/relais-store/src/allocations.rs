@@ -31,7 +31,8 @@ macro_rules! impl_allocations {
                      WHERE a.gift_id = g.id), 0) AS BIGINT) AS unallocated \
                      FROM gifts g LEFT JOIN campaigns c ON c.id = g.campaign_id \
                      WHERE g.org_id = $1 AND g.status = 'paid' AND g.paid_at >= $2 AND g.paid_at < $3 \
-                     AND c.project_id IS NULL {campaign} ORDER BY g.paid_at, g.id"
+                     AND {} IS NULL {campaign} ORDER BY g.paid_at, g.id",
+                    $crate::project_model::GIFT_PROJECT
                 );
                 let mut query = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
                     .bind(org_id)
@@ -141,10 +142,15 @@ macro_rules! impl_allocations {
             /// What reached a project (paid gifts only: a refunded gift's part no
             /// longer counts) and what it spent.
             async fn project_totals(&self, project: &$crate::Project) -> $crate::StoreResult<$crate::ProjectTotals> {
+                // Two index paths rather than one CASE over every gift of the association:
+                // gifts following their campaign, and gifts fixed to the project when their
+                // campaign moved to another.
                 let (restricted, restricted_gifts): (i64, i64) = sqlx::query_as(
-                    "SELECT CAST(COALESCE(SUM(g.amount_cents), 0) AS BIGINT), COUNT(g.id) \
-                     FROM gifts g JOIN campaigns c ON c.id = g.campaign_id \
-                     WHERE c.project_id = $1 AND g.org_id = $2 AND g.status = 'paid'",
+                    "SELECT CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT), COUNT(*) FROM ( \
+                     SELECT g.amount_cents FROM gifts g JOIN campaigns c ON c.id = g.campaign_id \
+                     WHERE c.project_id = $1 AND g.org_id = $2 AND g.status = 'paid' AND NOT g.project_fixed \
+                     UNION ALL SELECT g.amount_cents FROM gifts g \
+                     WHERE g.fixed_project_id = $1 AND g.project_fixed AND g.org_id = $2 AND g.status = 'paid') r",
                 )
                 .bind(project.id)
                 .bind(project.org_id)

@@ -303,6 +303,9 @@ pub struct MyGift {
     pub campaign: String,
     /// Its valid receipt's number.
     pub receipt: Option<String>,
+    /// The project it was given to (its campaign's, or the one fixed on it when the
+    /// campaign moved since); `None`: unrestricted.
+    pub project_id: Option<i64>,
 }
 
 /// One of a person's signatures, as their `/me` space lists it.

@@ -3,9 +3,12 @@
 //! gift, and what the messages need when they are rendered.
 
 /// The supporters whose paid gifts reached project `$1`: gifts of its restricted
-/// campaigns, and gifts with allocation rows to it. A refunded gift no longer counts.
+/// campaigns (those made before a campaign changed project stay with the project they
+/// were given to: `project_model::GIFT_PROJECT`, read as two index lookups), and gifts
+/// with allocation rows to it. A refunded gift no longer counts.
 pub(crate) const CONTRIBUTORS: &str = "SELECT g.supporter_id FROM gifts g JOIN campaigns c ON c.id = g.campaign_id \
-     WHERE c.project_id = $1 AND g.status = 'paid' \
+     WHERE c.project_id = $1 AND NOT g.project_fixed AND g.status = 'paid' \
+     UNION SELECT g.supporter_id FROM gifts g WHERE g.fixed_project_id = $1 AND g.project_fixed AND g.status = 'paid' \
      UNION SELECT g.supporter_id FROM allocations a JOIN gifts g ON g.id = a.gift_id \
      WHERE a.project_id = $1 AND g.status = 'paid'";
 
@@ -194,7 +197,8 @@ macro_rules! impl_impact_store {
                     "SELECT CAST(SUM(x.cents) AS BIGINT), MIN(x.at), COUNT(DISTINCT x.gift) FROM ( \
                      SELECT g.id AS gift, g.amount_cents AS cents, COALESCE(g.paid_at, g.created_at) AS at \
                      FROM gifts g JOIN campaigns c ON c.id = g.campaign_id \
-                     WHERE g.supporter_id = $2 AND c.project_id = $1 AND g.status = 'paid' \
+                     WHERE g.supporter_id = $2 AND g.status = 'paid' \
+                     AND (CASE WHEN g.project_fixed THEN g.fixed_project_id ELSE c.project_id END) = $1 \
                      UNION ALL SELECT g.id, a.cents, COALESCE(g.paid_at, g.created_at) \
                      FROM allocations a JOIN gifts g ON g.id = a.gift_id \
                      WHERE g.supporter_id = $2 AND a.project_id = $1 AND g.status = 'paid') x",

@@ -7,15 +7,18 @@
 mod access;
 mod allocations;
 mod api_keys;
+mod cohorts;
 pub mod donation_model;
 mod donations;
 mod error;
+mod funding_changes;
 mod gift_search;
 mod giving;
 pub mod giving_model;
 mod impact;
 pub mod impact_model;
 mod me;
+pub mod me_model;
 mod migrate;
 pub mod model;
 mod orgs;
@@ -60,6 +63,7 @@ pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, S
 pub use impact_model::{
     ApiKey, ImpactCount, ImpactRecipient, OutcomeReceipt, OutcomeReport, ProjectShare, StoredOutcome,
 };
+pub use me_model::{MyAllocation, MyPetitionPost};
 pub use model::*;
 pub use people_model::{PersonRow, PersonSignature, SavedSegment, TimelineEntry};
 pub use petition_model::{
@@ -780,8 +784,31 @@ pub trait ProjectStore: Send + Sync {
     ) -> StoreResult<Result<AllocationBatch, relais_core::allocation::AllocationError>>;
     /// A project's allocation decisions, newest first.
     async fn allocation_batches(&self, access: &OrgAccess, project_id: i64) -> StoreResult<Vec<AllocationBatch>>;
-    /// The trace of one decision: each gift and how much of it, oldest gift first.
+    /// The trace of one decision: each gift and how much of it, oldest gift first
+    /// (an undone decision keeps its trace).
     async fn batch_allocations(&self, access: &OrgAccess, batch_id: i64) -> StoreResult<Vec<Allocation>>;
+    /// Undoes an allocation decision: its gifts' cents return to the unallocated pool,
+    /// the decision stays listed as undone with its trace, and the audit log says who
+    /// undid it. [`StoreError::Conflict`]`("undone")` when it already was.
+    async fn undo_allocation(
+        &self,
+        access: &OrgAccess,
+        batch_id: i64,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<AllocationBatch>;
+    /// Restricts a campaign to another of the association's projects, or to none
+    /// ([`StoreError::NotFound`] for a project of another association). Gifts made
+    /// before keep the project they were given to; later gifts go to the new one.
+    /// Audit-logged.
+    async fn set_campaign_project(
+        &self,
+        access: &OrgAccess,
+        campaign_id: i64,
+        project_id: Option<i64>,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Campaign>;
     /// Where one gift went: its allocations to projects.
     async fn gift_allocations(&self, access: &OrgAccess, gift_id: i64) -> StoreResult<Vec<Allocation>>;
 }
@@ -852,12 +879,33 @@ pub trait MeStore: Send + Sync {
     async fn my_gifts(&self, who: &SelfAccess) -> StoreResult<Vec<MyGift>>;
     /// Their valid signatures, newest first.
     async fn my_signatures(&self, who: &SelfAccess) -> StoreResult<Vec<MySignature>>;
+    /// The shares of their paid gifts allocated to projects, newest gift first.
+    async fn my_allocations(&self, who: &SelfAccess) -> StoreResult<Vec<MyAllocation>>;
+    /// The published projects their paid gifts reached (restricted or allocated), oldest first.
+    async fn my_projects(&self, who: &SelfAccess) -> StoreResult<Vec<Project>>;
+    /// News of those projects since their first paid gift, newest first.
+    async fn my_project_news(&self, who: &SelfAccess) -> StoreResult<Vec<ProjectUpdate>>;
+    /// Posts on the petitions they signed, each since their signature, newest first.
+    async fn my_petition_news(&self, who: &SelfAccess) -> StoreResult<Vec<MyPetitionPost>>;
     /// One of their valid receipts, with the gifts it covers.
     async fn my_receipt(&self, who: &SelfAccess, number: &str) -> StoreResult<Option<(Receipt, Vec<Gift>)>>;
     /// Records what the person asked for (an erasure) in the association's audit log.
     async fn audit_self(&self, who: &SelfAccess, action: &str, now: i64) -> StoreResult<()>;
     /// Their consent ledger, oldest first.
     async fn my_consents(&self, who: &SelfAccess) -> StoreResult<Vec<Consent>>;
+}
+
+/// Measures of the feedback loop for the back office.
+#[async_trait]
+pub trait LoopStore: Send + Sync {
+    /// Per cohort of donors (the year, in the association's time zone, of their first
+    /// paid gift), how many gave again a later year, among those who received at least
+    /// one impact message and those who did not; this year's cohort is left out.
+    async fn repeat_giving_cohorts(
+        &self,
+        access: &OrgAccess,
+        now: i64,
+    ) -> StoreResult<Vec<relais_core::cohort::CohortRate>>;
 }
 
 /// Everything the application needs from storage.
@@ -881,6 +929,7 @@ pub trait Store:
     + RetentionStore
     + ImpactStore
     + ApiKeyStore
+    + LoopStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

@@ -38,7 +38,8 @@ macro_rules! impl_me_store {
                     "SELECT g.id, g.amount_cents, g.frequency, g.status, g.created_at, g.paid_at, \
                      COALESCE(c.title, '') AS campaign, \
                      (SELECT r.number FROM receipts r WHERE r.gift_id = g.id AND r.cancelled_at IS NULL \
-                      ORDER BY r.id DESC LIMIT 1) AS receipt \
+                      ORDER BY r.id DESC LIMIT 1) AS receipt, \
+                     (CASE WHEN g.project_fixed THEN g.fixed_project_id ELSE c.project_id END) AS project_id \
                      FROM gifts g LEFT JOIN campaigns c ON c.id = g.campaign_id \
                      WHERE g.org_id = $1 AND g.supporter_id = $2 AND g.status IN ('paid', 'refunded') \
                      ORDER BY g.id DESC",
@@ -57,6 +58,74 @@ macro_rules! impl_me_store {
                     "SELECT p.id AS petition_id, p.slug, p.title, p.state, s.status, s.created_at \
                      FROM signatures s JOIN petitions p ON p.id = s.petition_id \
                      WHERE s.org_id = $1 AND s.supporter_id = $2 AND s.status <> 'invalidated' ORDER BY s.id DESC",
+                )
+                .bind(who.org_id())
+                .bind(who.supporter_id())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn my_allocations(
+                &self,
+                who: &$crate::SelfAccess,
+            ) -> $crate::StoreResult<Vec<$crate::MyAllocation>> {
+                Ok(sqlx::query_as(
+                    "SELECT a.gift_id, a.project_id, a.cents, a.created_at FROM allocations a \
+                     JOIN gifts g ON g.id = a.gift_id \
+                     WHERE g.org_id = $1 AND g.supporter_id = $2 AND g.status = 'paid' ORDER BY a.gift_id DESC, a.id",
+                )
+                .bind(who.org_id())
+                .bind(who.supporter_id())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn my_projects(&self, who: &$crate::SelfAccess) -> $crate::StoreResult<Vec<$crate::Project>> {
+                let sql = format!(
+                    "SELECT {} FROM projects WHERE org_id = $1 AND state = 'published' AND id IN ({}) ORDER BY id",
+                    $crate::project_model::PROJECT_COLUMNS,
+                    $crate::me_model::MY_PROJECT_IDS
+                );
+                let rows: Vec<$crate::project_model::ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(who.org_id())
+                    .bind(who.supporter_id())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn my_project_news(
+                &self,
+                who: &$crate::SelfAccess,
+            ) -> $crate::StoreResult<Vec<$crate::ProjectUpdate>> {
+                // Since the first gift: news from before it is the project's history,
+                // not what happened with this person's money.
+                let sql = format!(
+                    "SELECT {} FROM project_updates WHERE org_id = $1 \
+                     AND project_id IN (SELECT id FROM projects WHERE org_id = $1 AND state = 'published' AND id IN ({})) \
+                     AND created_at >= (SELECT MIN(paid_at) FROM gifts WHERE org_id = $1 AND supporter_id = $2 \
+                     AND status = 'paid') ORDER BY created_at DESC, id DESC",
+                    $crate::project_model::UPDATE_COLUMNS,
+                    $crate::me_model::MY_PROJECT_IDS
+                );
+                let rows: Vec<$crate::project_model::UpdateRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(who.org_id())
+                    .bind(who.supporter_id())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn my_petition_news(
+                &self,
+                who: &$crate::SelfAccess,
+            ) -> $crate::StoreResult<Vec<$crate::MyPetitionPost>> {
+                Ok(sqlx::query_as(
+                    "SELECT s.petition_id, p.id, p.kind, p.body, p.milestone, p.created_at \
+                     FROM signatures s JOIN petition_posts p ON p.petition_id = s.petition_id \
+                     AND p.created_at >= s.created_at \
+                     WHERE s.org_id = $1 AND s.supporter_id = $2 AND s.status <> 'invalidated' \
+                     ORDER BY p.created_at DESC, p.id DESC",
                 )
                 .bind(who.org_id())
                 .bind(who.supporter_id())

@@ -27,6 +27,7 @@ pub(crate) const SQLITE: Migrations = &[
         include_str!("../migrations/sqlite/0008_offline_batches.sql"),
     ),
     ("0009_impact", include_str!("../migrations/sqlite/0009_impact.sql")),
+    ("0010_me", include_str!("../migrations/sqlite/0010_me.sql")),
     ("0011_segments", include_str!("../migrations/sqlite/0011_segments.sql")),
     (
         "0012_retention",
@@ -62,6 +63,7 @@ pub(crate) const POSTGRES: Migrations = &[
         include_str!("../migrations/postgres/0008_offline_batches.sql"),
     ),
     ("0009_impact", include_str!("../migrations/postgres/0009_impact.sql")),
+    ("0010_me", include_str!("../migrations/postgres/0010_me.sql")),
     (
         "0011_segments",
         include_str!("../migrations/postgres/0011_segments.sql"),

@@ -104,6 +104,8 @@ crate::allocations::impl_allocations!(
     sqlx::PgConnection,
     alloc_lock = "SELECT pg_advisory_xact_lock($1)"
 );
+crate::cohorts::impl_loop_store!(PgStore);
+crate::funding_changes::impl_funding_changes!(PgStore, alloc_lock = "SELECT pg_advisory_xact_lock($1)");
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 crate::segments::impl_segment_store!(PgStore, sqlx::Postgres);
 // SKIP LOCKED lets several workers claim different rows at the same time.

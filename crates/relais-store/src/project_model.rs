@@ -345,10 +345,26 @@ pub struct AllocationBatch {
     pub created_by: Option<i64>,
     /// When.
     pub created_at: i64,
+    /// When staff undid it (its gifts' cents went back to the unallocated pool).
+    pub undone_at: Option<i64>,
+    /// Who undid it.
+    pub undone_by: Option<i64>,
+}
+
+impl AllocationBatch {
+    /// Whether staff undid it.
+    pub fn is_undone(&self) -> bool {
+        self.undone_at.is_some()
+    }
 }
 
 pub(crate) const BATCH_COLUMNS: &str = "id, project_id, label, amount_cents, gifts_from, gifts_until, campaign_id, \
-     gifts_count, created_by, created_at";
+     gifts_count, created_by, created_at, undone_at, undone_by";
+
+/// The project a gift was given to, for a query joining `gifts g` and `campaigns c`:
+/// the one fixed on the gift when its campaign changed project since, else its
+/// campaign's. `NULL`: unrestricted, so staff may allocate it.
+pub(crate) const GIFT_PROJECT: &str = "(CASE WHEN g.project_fixed THEN g.fixed_project_id ELSE c.project_id END)";
 
 /// One row of the trace: how much of one gift went to one project.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -394,15 +394,38 @@ macro_rules! impl_project_store {
                 access: &$crate::OrgAccess,
                 batch_id: i64,
             ) -> $crate::StoreResult<Vec<$crate::Allocation>> {
+                let columns = $crate::project_model::ALLOCATION_COLUMNS;
                 let sql = format!(
-                    "SELECT {} FROM allocations WHERE batch_id = $1 AND org_id = $2 ORDER BY id",
-                    $crate::project_model::ALLOCATION_COLUMNS
+                    "SELECT {columns} FROM allocations WHERE batch_id = $1 AND org_id = $2 \
+                     UNION ALL SELECT {columns} FROM undone_allocations WHERE batch_id = $1 AND org_id = $2 ORDER BY id"
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(batch_id)
                     .bind(access.org_id())
                     .fetch_all(&self.pool)
                     .await?)
+            }
+
+            async fn undo_allocation(
+                &self,
+                access: &$crate::OrgAccess,
+                batch_id: i64,
+                by: Option<i64>,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::AllocationBatch> {
+                self.undo_allocation_in_one_transaction(access, batch_id, by, now).await
+            }
+
+            async fn set_campaign_project(
+                &self,
+                access: &$crate::OrgAccess,
+                campaign_id: i64,
+                project_id: Option<i64>,
+                by: Option<i64>,
+                now: i64,
+            ) -> $crate::StoreResult<$crate::Campaign> {
+                self.move_campaign_in_one_transaction(access, campaign_id, project_id, by, now)
+                    .await
             }
 
             async fn gift_allocations(

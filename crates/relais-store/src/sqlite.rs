@@ -98,6 +98,8 @@ crate::project_updates::impl_project_updates!(SqliteStore);
 crate::impact::impl_impact_store!(SqliteStore, sqlx::SqliteConnection);
 crate::api_keys::impl_api_key_store!(SqliteStore);
 crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc_lock = "");
+crate::cohorts::impl_loop_store!(SqliteStore);
+crate::funding_changes::impl_funding_changes!(SqliteStore, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 crate::segments::impl_segment_store!(SqliteStore, sqlx::Sqlite);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.

@@ -627,3 +627,240 @@ async fn a_donor_gives_from_a_phone_and_finds_the_receipt_in_their_space() {
     b.close().await.unwrap();
     app.stop().await;
 }
+
+/// Takes a screenshot of the whole page at `width` CSS pixels.
+async fn full_page(client: &Client, name: &str, width: u32) {
+    client.set_window_size(width, 900).await.unwrap();
+    let height = client
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(900);
+    let height = u32::try_from(height.clamp(600, 6000)).unwrap_or(900);
+    client.set_window_size(width, height).await.unwrap();
+    screenshot(client, name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gifts_story_reaches_the_donor_from_the_project_it_funded() {
+    use relais_core::money::Money;
+    use relais_store::{AllocationCriteria, NewAllocation, NewProjectUpdate};
+    let Some((_driver, b)) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let login = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let project = |title: &str, slug: &str, place: &str, lat: &str, lon: &str| relais_core::project::ProjectInput {
+        title: title.into(),
+        slug: slug.into(),
+        body: "Un forage de 40 mètres pour l’école du village.".into(),
+        budget: "12000".into(),
+        place_label: place.into(),
+        latitude: lat.into(),
+        longitude: lon.into(),
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    for (title, slug, place, lat, lon) in [
+        ("Puits de Kpalimé", "puits", "Kpalimé, Togo", "6.9", "0.63"),
+        ("École de Sokodé", "ecole", "Sokodé, Togo", "8.98", "1.13"),
+    ] {
+        let draft = project(title, slug, place, lat, lon).parse().unwrap();
+        let p = app.store.create_project(&access, &draft, None, 0).await.unwrap();
+        app.store.publish_project(&access, p.id, true, 0).await.unwrap();
+        ids.push(p.id);
+    }
+    let (well, school) = (ids[0], ids[1]);
+    let mut restricted = relais_core::gift::CampaignInput {
+        title: "Un puits pour Kpalimé".into(),
+        slug: "puits".into(),
+        amounts: "20, 50, 100".into(),
+        once: "on".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    restricted.project_id = Some(well);
+    app.store.create_campaign(&access, &restricted, true, 0).await.unwrap();
+    let general = relais_core::gift::CampaignInput {
+        title: "Soutenir l’association".into(),
+        slug: "soutenir".into(),
+        amounts: "20, 50, 100".into(),
+        once: "on".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    app.store.create_campaign(&access, &general, true, 0).await.unwrap();
+
+    // She gives twice from her phone: for the well, and to the association.
+    let give = |slug: &'static str| {
+        let b = b.clone();
+        let url = app.url(&format!("/d/{slug}"));
+        async move {
+            b.goto(&url).await.unwrap();
+            wait_for(&b, "Faire un don").await;
+            for (id, value) in [
+                ("first_name", "Jeanne"),
+                ("last_name", "Martin"),
+                ("email", "jeanne@example.org"),
+            ] {
+                let field = b.find(Locator::Id(id)).await.unwrap();
+                field.clear().await.unwrap();
+                field.send_keys(value).await.unwrap();
+            }
+            b.find(Locator::Css(".sign-form button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_for(&b, "Paiement de démonstration").await;
+            b.find(Locator::XPath("//input[@value='paid']/../button"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_for(&b, "Merci pour votre don").await;
+        }
+    };
+    give("puits").await;
+    give("soutenir").await;
+
+    // Staff allocate part of the free gift to the school; the well's news arrives.
+    let now = jiff::Timestamp::now().as_second();
+    let allocation = NewAllocation {
+        amount: Money::from_cents(2_000),
+        label: "Dons de la semaine",
+        criteria: AllocationCriteria {
+            from: now - 86_400,
+            until: now + 86_400,
+            campaign_id: None,
+        },
+    };
+    app.store
+        .allocate(&access, school, &allocation, None, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let figures = [relais_core::project::Figure {
+        label: "litres d’eau par jour".into(),
+        value: 3_000,
+        unit: String::new(),
+    }];
+    let news = NewProjectUpdate {
+        body: "Le forage a atteint la nappe à **38 mètres** : l’eau coule.",
+        photo: None,
+        stage: Some(relais_core::project::Stage::UnderWay),
+        figures: Some(&figures),
+        tell: false,
+    };
+    app.store
+        .add_project_update(&access, well, &news, None, now + 1)
+        .await
+        .unwrap();
+
+    // Her space tells the story of each gift, in words, with the map.
+    let mail = app.last_email_to("jeanne@example.org").await;
+    b.goto(&link_in(&mail, &app.url("/me/"))).await.unwrap();
+    // The browser writes no-break spaces back as entities.
+    let html = wait_for(&b, "Où est allé votre argent")
+        .await
+        .replace("&nbsp;", "\u{a0}");
+    for expected in [
+        "La totalité pour <a href=\"/projects/puits\">Puits de Kpalimé</a>",
+        "20,00\u{a0}€ pour <a href=\"/projects/ecole\">École de Sokodé</a>",
+        "Ce qui s’est passé depuis",
+        "Nouvelle étape\u{a0}: En cours",
+        "Le forage a atteint la nappe à 38 mètres",
+        "3\u{202f}000 litres d’eau par jour",
+    ] {
+        assert!(html.contains(expected), "{expected:?} missing in {html}");
+    }
+    let map = b.find(Locator::Css("svg.map")).await.unwrap();
+    assert_eq!(map.attr("role").await.unwrap().as_deref(), Some("img"));
+    let places = b.find_all(Locator::Css("ol.places li")).await.unwrap();
+    assert_eq!(places.len(), 2);
+    full_page(&b, "me-story-phone", 390).await;
+    full_page(&b, "me-story-desktop", 1280).await;
+
+    // From her story to the project's page, which shows where it is.
+    b.set_window_size(390, 844).await.unwrap();
+    b.find(Locator::Css("ol.places a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "Où se trouve le projet").await;
+    assert_eq!(b.current_url().await.unwrap().path(), "/projects/puits");
+    full_page(&b, "project-locator", 390).await;
+
+    // Staff read whether told donors come back (an earlier cohort, one told).
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let june = |y: i16| {
+        jiff::civil::date(y, 6, 15)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_second()
+    };
+    let soutenir = app.store.campaign_by_slug("soutenir").await.unwrap().unwrap();
+    for (i, (name, y)) in [
+        ("ana", year - 2),
+        ("ana", year - 1),
+        ("bob", year - 2),
+        ("cyd", year - 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let draft = relais_core::gift::GiftInput {
+            amount: "25".into(),
+            frequency: "once".into(),
+            first_name: name.into(),
+            last_name: "Donor".into(),
+            email: format!("{name}@example.org"),
+            ..Default::default()
+        }
+        .parse(
+            &[relais_core::gift::Frequency::Once],
+            relais_core::gift::MIN_GIFT,
+            relais_core::gift::MAX_GIFT,
+            relais_core::Locale::Fr,
+        )
+        .unwrap();
+        let reference = format!("old-{i}");
+        let gift = relais_store::NewGift {
+            campaign: &soutenir,
+            draft: &draft,
+            locale: "fr",
+            provider: "sandbox",
+            method: "card",
+            provider_ref: &reference,
+            newsletter_wording: "",
+            impact_wording: "",
+            pledge_ref: None,
+            tip_cents: 0,
+        };
+        app.store.start_gift(&gift, june(y)).await.unwrap();
+        app.store.complete_gift_at(&reference, june(y), june(y)).await.unwrap();
+    }
+    b.set_window_size(1280, 900).await.unwrap();
+    b.goto(&login).await.unwrap();
+    wait_for(&b, "Tableau de bord").await;
+    b.goto(&app.url("/admin/projects")).await.unwrap();
+    b.find(Locator::Css("a[href='/admin/projects/loop']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "pas la preuve d’une cause").await;
+    assert!(b.find(Locator::Css("svg[role=img]")).await.is_ok());
+    full_page(&b, "loop-desktop", 1280).await;
+    full_page(&b, "loop-phone", 390).await;
+    b.close().await.unwrap();
+    app.stop().await;
+}

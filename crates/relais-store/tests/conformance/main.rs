@@ -2354,3 +2354,4 @@ mod project_updates;
 mod projects;
 mod receipts;
 mod segments;
+mod story;

@@ -7,9 +7,9 @@ use relais_core::ledger::{ExpenseCategory, ExpenseInput};
 use relais_core::money::Money;
 use relais_core::project::{Figure, ProjectInput, Stage};
 
-const DAY: i64 = 86_400;
+pub(super) const DAY: i64 = 86_400;
 
-async fn staff_of(store: &DynStore, slug: &str) -> (OrgAccess, User) {
+pub(super) async fn staff_of(store: &DynStore, slug: &str) -> (OrgAccess, User) {
     let (org, owner) = new_org(store, slug, &format!("chair@{slug}.example")).await;
     (store.authorise(owner.id, org.id).await.unwrap().unwrap(), owner)
 }
@@ -30,7 +30,7 @@ async fn project_of(store: &DynStore, access: &OrgAccess, slug: &str) -> Project
     store.create_project(access, &draft, None, NOW).await.unwrap()
 }
 
-async fn campaign_for(store: &DynStore, access: &OrgAccess, slug: &str, project: Option<i64>) -> Campaign {
+pub(super) async fn campaign_for(store: &DynStore, access: &OrgAccess, slug: &str, project: Option<i64>) -> Campaign {
     let mut draft = CampaignInput {
         title: format!("Campagne {slug}"),
         slug: slug.into(),
@@ -44,13 +44,33 @@ async fn campaign_for(store: &DynStore, access: &OrgAccess, slug: &str, project:
 }
 
 /// A gift of `euros` on `campaign`, paid at `paid_at`.
-async fn paid(store: &DynStore, campaign: &Campaign, reference: &str, euros: &str, paid_at: i64) -> Gift {
+pub(super) async fn paid(store: &DynStore, campaign: &Campaign, reference: &str, euros: &str, paid_at: i64) -> Gift {
+    paid_by(
+        store,
+        campaign,
+        reference,
+        &format!("{reference}@example.org"),
+        euros,
+        paid_at,
+    )
+    .await
+}
+
+/// A gift of `euros` on `campaign` by the person of address `email`, paid at `paid_at`.
+pub(super) async fn paid_by(
+    store: &DynStore,
+    campaign: &Campaign,
+    reference: &str,
+    email: &str,
+    euros: &str,
+    paid_at: i64,
+) -> Gift {
     let draft = GiftInput {
         amount: euros.into(),
         frequency: "once".into(),
         first_name: "Jeanne".into(),
         last_name: "Martin".into(),
-        email: format!("{reference}@example.org"),
+        email: email.to_owned(),
         ..Default::default()
     }
     .parse(&[Frequency::Once], MIN_GIFT, MAX_GIFT, relais_core::Locale::Fr)
@@ -77,7 +97,7 @@ async fn paid(store: &DynStore, campaign: &Campaign, reference: &str, euros: &st
     gift
 }
 
-fn spring(campaign_id: Option<i64>) -> AllocationCriteria {
+pub(super) fn spring(campaign_id: Option<i64>) -> AllocationCriteria {
     AllocationCriteria {
         from: NOW,
         until: NOW + 90 * DAY,

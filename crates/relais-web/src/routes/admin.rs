@@ -34,6 +34,7 @@ impl Done {
             "retried" => "outbox-retried",
             "state" => "petition-state-changed",
             "image" => "petition-image-saved",
+            "campaign-moved" => "campaigns-done-moved",
             "invited" => return Some(t.arg("staff-invited", "email", self.email.as_deref().unwrap_or_default())),
             _ => return None,
         };

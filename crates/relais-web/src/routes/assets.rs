@@ -8,13 +8,21 @@ use axum::response::{IntoResponse, Response};
 use crate::{AppError, Shared};
 
 /// Bumped when static files change, so browsers fetch the new ones.
-pub(crate) const VERSION: &str = "3";
+pub(crate) const VERSION: &str = "4";
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 const PETITION_JS: &str = include_str!("../../static/petition.js");
 const PROPOSE_JS: &str = include_str!("../../static/propose.js");
 const SHARE_JS: &str = include_str!("../../static/share.js");
+
+/// The world's land for maps, built once from the outline compiled into relais-core.
+static WORLD_SVG: std::sync::LazyLock<String> = std::sync::LazyLock::new(relais_core::map::world_svg);
+
+/// Where maps find the land: a file of this site, cached by browsers for a day.
+pub(crate) fn world_href() -> String {
+    format!("/static/world-land.svg?v={VERSION}")
+}
 
 fn cached(content_type: &'static str, body: impl IntoResponse, max_age: &'static str) -> Response {
     let mut response = body.into_response();
@@ -44,6 +52,7 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Result<Response, Ap
             SHARE_JS,
             "public, max-age=86400",
         )),
+        "world-land.svg" => Ok(cached("image/svg+xml", WORLD_SVG.as_str(), "public, max-age=86400")),
         "widget-frame.js" => Ok(crate::routes::widget::frame_script()),
         _ => Err(AppError::NotFound),
     }

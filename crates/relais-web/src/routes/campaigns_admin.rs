@@ -44,6 +44,11 @@ impl CampaignsTemplate {
     fn project_of(&self, id: &i64) -> Option<&str> {
         self.restricted_to.get(id).map(String::as_str)
     }
+
+    /// Whether `campaign` is restricted to project `id` (the move form's choice).
+    fn is_project_of(&self, campaign: &Campaign, id: &i64) -> bool {
+        campaign.project_id == Some(*id)
+    }
 }
 
 async fn campaigns_page(

@@ -1,19 +1,23 @@
 //! `/me/{token}`: a person's own space, reached from a signed link in any message
-//! (no password): their gifts and receipts, their signatures and what became of
-//! the petitions, their consents with a switch for each, and a way to ask for
-//! erasure. The token is the credential, so the path is cut from logs.
+//! (no password): the story of each gift (where the money went, what happened
+//! since on those projects) and of each signature, a map of the projects they
+//! helped, their receipts, their consents with a switch for each, and a way to ask
+//! for erasure. The token is the credential, so the path is cut from logs.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+
 use relais_core::money::Money;
 use relais_core::token::LinkSigner;
-use relais_store::{MyGift, MySignature, NewMessage, SelfAccess};
+use relais_store::{NewMessage, SelfAccess};
 
 use crate::extract::{ClientIp, Lang};
-use crate::render::{Brand, Chrome, local_time, page};
+use crate::render::{Brand, Chrome, page};
+use crate::routes::me_story::{self, Days, Facts, GiftStory, PlaceLine, SignatureStory};
 use crate::{AppError, AppState, Shared, WebConfig};
 
 /// A `/me` link lasts a year: it comes in thank-you e-mails people keep.
@@ -38,14 +42,6 @@ async fn access(state: &AppState, token: &str) -> Result<SelfAccess, AppError> {
     state.store.self_access(org, supporter).await?.ok_or(AppError::NotFound)
 }
 
-struct GiftRow {
-    date: String,
-    campaign: String,
-    amount: String,
-    monthly: bool,
-    receipt: Option<String>,
-}
-
 /// A monthly gift and, while it runs, the link that stops it.
 struct PledgeRow {
     amount: String,
@@ -66,59 +62,53 @@ struct MeTemplate {
     c: Chrome,
     name: String,
     token: String,
-    gifts: Vec<GiftRow>,
+    /// "You gave 12 times and signed 3 petitions."
+    summary: String,
+    gifts: Vec<GiftStory>,
     /// Annual receipts (a gift's own receipt is on its row).
     annual: Vec<(String, String)>,
     pledges: Vec<PledgeRow>,
-    signatures: Vec<MySignature>,
+    signatures: Vec<SignatureStory>,
+    places: Vec<PlaceLine>,
+    map: Option<String>,
     consents: Vec<ConsentRow>,
     done: Option<String>,
 }
 
 async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) -> Result<Response, AppError> {
     let who = access(state, token).await?;
-    let org = state.store.org_by_id(who.org_id()).await?.ok_or(AppError::NotFound)?;
-    let person = state.store.me(&who).await?;
+    let store = &state.store;
+    let (org, person) = tokio::try_join!(store.org_by_id(who.org_id()), store.me(&who))?;
+    let org = org.ok_or(AppError::NotFound)?;
     let t = state.tr(lang.or(relais_core::Locale::parse(&person.locale).unwrap_or(org.locale())));
     let mut c = Chrome::new(t.clone(), t.get("me-title"), "/me");
     c.brand = Some(Brand::of(&org));
     let locale = t.locale;
-    let gifts = state
-        .store
-        .my_gifts(&who)
-        .await?
-        .into_iter()
-        .map(|g: MyGift| GiftRow {
-            date: local_time(g.paid_at.unwrap_or(g.created_at), &org.timezone)
-                .get(..10)
-                .unwrap_or_default()
-                .to_owned(),
-            campaign: g.campaign,
-            amount: Money::from_cents(g.amount_cents).format(locale),
-            monthly: g.frequency == "monthly",
-            receipt: g.receipt,
-        })
-        .collect();
+    // A few set-based reads, side by side: the page costs the same round trips for
+    // 5 contributions or 500.
+    let (gifts, allocations, projects, news, signatures, posts, pledges, receipts, ledger) = tokio::try_join!(
+        store.my_gifts(&who),
+        store.my_allocations(&who),
+        store.my_projects(&who),
+        store.my_project_news(&who),
+        store.my_signatures(&who),
+        store.my_petition_news(&who),
+        store.my_pledges(&who),
+        store.my_receipts(&who),
+        store.my_consents(&who),
+    )?;
+    let days = Days::new(&org.timezone, locale);
     let now = crate::now();
-    let pledges = state
-        .store
-        .my_pledges(&who)
-        .await?
+    let pledges = pledges
         .into_iter()
         .map(|p| PledgeRow {
             amount: Money::from_cents(p.amount_cents).format(locale),
-            since: local_time(p.activated_at.unwrap_or(p.created_at), &org.timezone)
-                .get(..10)
-                .unwrap_or_default()
-                .to_owned(),
+            since: days.long(p.activated_at.unwrap_or(p.created_at)),
             active: p.status == "active",
             stop: crate::routes::pledge_stop::stop_link(&state.signer, &state.config, &p.reference, now),
         })
         .collect();
-    let annual = state
-        .store
-        .my_receipts(&who)
-        .await?
+    let annual = receipts
         .into_iter()
         .filter(|r| r.kind == "annual")
         .map(|r| {
@@ -133,29 +123,56 @@ async fn me_page(state: &AppState, token: &str, lang: Lang, done: Option<&str>) 
             (r.number, label)
         })
         .collect();
-    let signatures = state.store.my_signatures(&who).await?;
-    // Each purpose's latest word, named for people.
+    // Each purpose's latest word, named for people. Petition purposes are named from
+    // the signatures already read, so hundreds of them cost no query each.
+    let titles: HashMap<i64, &str> = signatures.iter().map(|s| (s.petition_id, s.title.as_str())).collect();
     let mut consents: Vec<ConsentRow> = Vec::new();
-    for entry in state.store.my_consents(&who).await? {
+    for entry in ledger {
         if entry.channel != "email" {
             continue;
         }
         match consents.iter_mut().find(|c| c.purpose == entry.purpose) {
             Some(row) => row.granted = entry.granted,
             None => consents.push(ConsentRow {
-                label: purpose_label(state, &t, &org, &entry.purpose).await?,
+                label: match relais_core::post::petition_of_purpose(&entry.purpose).and_then(|id| titles.get(&id)) {
+                    Some(title) => t.arg("person-consent-petition", "title", title),
+                    None => purpose_label(state, &t, &org, &entry.purpose).await?,
+                },
                 purpose: entry.purpose,
                 granted: entry.granted,
             }),
         }
     }
+    let summary = t.args(
+        "me-summary",
+        &[
+            ("gifts", &gifts.len().to_string()),
+            ("signatures", &signatures.len().to_string()),
+        ],
+    );
+    let stories = me_story::stories(
+        &t,
+        &days,
+        Facts {
+            gifts,
+            allocations,
+            projects,
+            news,
+            signatures,
+            posts,
+        },
+    );
+    let map = me_story::map_svg(&t, &stories.projects);
     let mut response = page(&MeTemplate {
         name: person.first_name.clone(),
         token: token.to_owned(),
-        gifts,
+        summary,
+        gifts: stories.gifts,
         annual,
         pledges,
-        signatures,
+        signatures: stories.signatures,
+        places: stories.places,
+        map,
         consents,
         done: done.map(|id| t.get(id)),
         c,

@@ -7,11 +7,14 @@ pub(crate) mod api;
 pub(crate) mod api_keys_admin;
 pub(crate) mod assets;
 pub(crate) mod auth;
+pub(crate) mod campaign_project_admin;
 pub(crate) mod campaigns_admin;
 pub(crate) mod donate;
 pub(crate) mod gifts_admin;
+pub(crate) mod loop_admin;
 pub(crate) mod mandate;
 pub(crate) mod me;
+pub(crate) mod me_story;
 pub(crate) mod newsletter;
 pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
@@ -145,6 +148,15 @@ pub(crate) fn router(state: Shared) -> Router {
             post(project_ledger_admin::remove_expense),
         )
         .route("/admin/projects/{id}/allocate", post(project_ledger_admin::allocate))
+        .route(
+            "/admin/projects/{id}/allocations/{batch}/undo",
+            post(project_ledger_admin::undo),
+        )
+        .route("/admin/projects/loop", get(loop_admin::show))
+        .route(
+            "/admin/campaigns/{id}/project",
+            post(campaign_project_admin::move_project),
+        )
         .route(
             "/admin/projects/{id}/updates",
             post(project_updates_admin::create)

@@ -1,8 +1,8 @@
 //! The public page of an impact project (`/projects/{slug}`): what it is, where,
 //! how far along, what it changes, and where the money came from and went, line
 //! by line. The same for every visitor of a language, so proxies may cache it.
-//! The map is a plain link to OpenStreetMap: the page itself asks nothing of any
-//! other site.
+//! The map is Relais's own small SVG (the land is a file of this site) beside a
+//! plain link to OpenStreetMap: the page itself asks nothing of any other site.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -94,6 +94,8 @@ pub(crate) struct Place {
     /// `6.90000° N, 0.63000° E`.
     pub coordinates: Option<String>,
     pub osm_url: Option<String>,
+    /// A small map of Relais's own with the project's point (an inline SVG).
+    pub locator: Option<String>,
 }
 
 #[derive(Template)]
@@ -206,10 +208,33 @@ fn project_page(state: &AppState, data: relais_store::ProjectPage, org: Org, lan
     } else {
         "100".into()
     };
+    let locator = p.lat.zip(p.lon).map(|(lat, lon)| {
+        let name = if p.place_label.is_empty() {
+            p.title.clone()
+        } else {
+            p.place_label.clone()
+        };
+        relais_core::map::PinMap {
+            id: "project-locator",
+            title: &t.get("project-locator-title"),
+            desc: &t.arg("project-locator-desc", "place", &name),
+            pins: &[relais_core::map::Pin {
+                label: name.clone(),
+                href: None,
+                lat,
+                lon,
+            }],
+            land_href: &crate::routes::assets::world_href(),
+            min_span: 50.0,
+            numbered: false,
+        }
+        .to_svg()
+    });
     let place = Place {
         label: p.place_label.clone(),
         coordinates: p.lat.zip(p.lon).map(|(lat, lon)| coordinates(lat, lon, locale)),
         osm_url: p.lat.zip(p.lon).map(|(lat, lon)| osm_url(lat, lon)),
+        locator,
     };
     ProjectTemplate {
         url: state.config.link(&path),

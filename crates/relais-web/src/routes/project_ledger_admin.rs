@@ -166,3 +166,41 @@ pub(crate) async fn allocate(
     };
     refused(&project_page(&state, &staff, lang, id, forms, &prefixed(errors, "alloc")).await?)
 }
+
+#[derive(serde::Deserialize)]
+pub(crate) struct UndoForm {
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /admin/projects/{id}/allocations/{batch}/undo` (`confirm=yes`): staff undo
+/// an allocation decided by mistake. Its gifts' cents return to what can be
+/// allocated; the decision stays on the page, marked undone, and in the audit log.
+pub(crate) async fn undo(
+    State(state): State<Shared>,
+    staff: Staff,
+    Path((id, batch)): Path<(i64, i64)>,
+    Form(form): Form<UndoForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(&form.csrf)?;
+    let access = staff.require(Permission::EditContent)?;
+    if form.confirm != "yes" {
+        return Err(AppError::BadRequest("confirm=yes is required".into()));
+    }
+    // The decision must be this project's: a batch id from another page is not found here.
+    if !state
+        .store
+        .allocation_batches(access, id)
+        .await?
+        .iter()
+        .any(|b| b.id == batch)
+    {
+        return Err(AppError::NotFound);
+    }
+    state
+        .store
+        .undo_allocation(access, batch, Some(staff.user.id), crate::now())
+        .await?;
+    Ok(Redirect::to(&format!("/admin/projects/{id}?done=undone#allocations")).into_response())
+}

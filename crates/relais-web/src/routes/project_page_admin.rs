@@ -55,6 +55,8 @@ pub(crate) struct BatchLine {
     pub criteria: String,
     /// One line per gift: "Gift #12: 100 €".
     pub trace: Vec<String>,
+    /// "Undone on 3 March 2026", once staff undid it.
+    pub undone: Option<String>,
 }
 
 #[derive(Template)]
@@ -215,6 +217,9 @@ pub(crate) async fn project_page(
                 "project-batch",
                 &[("amount", &amount), ("count", &b.gifts_count.to_string())],
             ),
+            undone: b
+                .undone_at
+                .map(|at| t.arg("project-batch-undone", "date", &local_time(at, &org.timezone))),
             amount,
             gifts: b.gifts_count,
             criteria,

@@ -146,7 +146,7 @@ pub(crate) async fn show(
         }),
         Some(
             kind @ ("stage" | "figures" | "photo" | "photo-removed" | "expense" | "expense-removed" | "update"
-            | "update-removed"),
+            | "update-removed" | "undone"),
         ) => Some(t.get(&format!("project-done-{kind}"))),
         Some("published") => Some(t.get("project-done-published")),
         Some("unpublished") => Some(t.get("project-done-unpublished")),
