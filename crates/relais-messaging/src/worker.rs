@@ -199,6 +199,7 @@ impl Worker {
         // Each association's retention policy, a few hundred people per round so that
         // a first run on a large base never holds the writer for long.
         n += self.store.apply_retention(now(), 500).await?;
+        self.store.optimize().await?;
         Ok(n)
     }
 

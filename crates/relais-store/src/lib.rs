@@ -937,6 +937,12 @@ pub trait Store:
     async fn checkpoint(&self) -> StoreResult<()> {
         Ok(())
     }
+    /// Refreshes the query planner's statistics where the database does not do it by
+    /// itself (SQLite's `PRAGMA optimize`; PostgreSQL's autovacuum analyses). Without
+    /// them SQLite takes `org_id = ?` for selective and scans a million people.
+    async fn optimize(&self) -> StoreResult<()> {
+        Ok(())
+    }
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Notified whenever this process enqueues a message, so its worker wakes at once.

@@ -113,4 +113,4 @@ crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR
 
 crate::posts::impl_post_store!(PgStore, claim_lock = "FOR UPDATE SKIP LOCKED", row_lock = "FOR UPDATE");
 
-crate::store_impl::impl_store!(PgStore, "postgres", checkpoint = "");
+crate::store_impl::impl_store!(PgStore, "postgres", checkpoint = "", optimize = "");

@@ -26,7 +26,9 @@ macro_rules! impl_segment_store {
                             .push(")");
                     } else {
                         // Prefixes of the address and of each name (as typed and
-                        // capitalised), or the exact postcode: index ranges.
+                        // capitalised), or the exact postcode: one index range each,
+                        // united. Written as a union rather than ORs so that no planner
+                        // can prefer scanning every person of the association.
                         let upper = {
                             let mut c = q.chars();
                             c.next()
@@ -34,22 +36,27 @@ macro_rules! impl_segment_store {
                                 .unwrap_or_default()
                         };
                         let end = |s: &str| format!("{s}\u{10ffff}");
-                        qb.push(" AND ((s.email >= ")
-                            .push_bind(q.clone())
-                            .push(" AND s.email < ")
-                            .push_bind(end(q));
+                        qb.push(" AND s.id IN (");
                         for (column, from) in [
+                            ("email", q),
                             ("last_name", &upper),
                             ("first_name", &upper),
                             ("last_name", q),
                             ("first_name", q),
                         ] {
-                            qb.push(format!(") OR (s.{column} >= "))
+                            qb.push("SELECT id FROM supporters WHERE org_id = ")
+                                .push_bind(org_id)
+                                .push(format!(" AND {column} >= "))
                                 .push_bind(from.clone())
-                                .push(format!(" AND s.{column} < "))
-                                .push_bind(end(from));
+                                .push(format!(" AND {column} < "))
+                                .push_bind(end(from))
+                                .push(" UNION ");
                         }
-                        qb.push(") OR s.postcode = ").push_bind(q.clone()).push(")");
+                        qb.push("SELECT id FROM supporters WHERE org_id = ")
+                            .push_bind(org_id)
+                            .push(" AND postcode = ")
+                            .push_bind(q.clone())
+                            .push(")");
                     }
                 }
                 if let Some(tag) = &seg.tag {
@@ -60,10 +67,11 @@ macro_rules! impl_segment_store {
                         .push(")");
                 }
                 if let Some(petition) = seg.petition {
+                    // Straight from the (petition, status, supporter) index. Another
+                    // association's petition finds only its own supporters, which the
+                    // outer `s.org_id` leaves out.
                     qb.push(" AND s.id IN (SELECT supporter_id FROM signatures WHERE petition_id = ")
                         .push_bind(petition)
-                        .push(" AND org_id = ")
-                        .push_bind(org_id)
                         .push(" AND status = 'confirmed')");
                 }
                 if let Some((min, year)) = seg.gave {
@@ -80,22 +88,26 @@ macro_rules! impl_segment_store {
                         .push_bind(min.cents())
                         .push(")");
                 }
+                // The ledger's latest word per purpose, as sending reads it: the
+                // purpose's rows of the association in one pass of a covering index,
+                // a person kept when their last row is a yes.
                 match seg.consent {
                     Some(relais_core::segment::ConsentFilter::Newsletter) => {
-                        // The ledger's latest word on the newsletter, as sending reads it.
-                        qb.push(
-                            " AND (SELECT c.granted FROM consents c WHERE c.supporter_id = s.id \
-                             AND c.channel = 'email' AND c.purpose = 'newsletter' ORDER BY c.id DESC LIMIT 1)",
-                        );
+                        qb.push(" AND s.id IN (SELECT supporter_id FROM consents WHERE org_id = ")
+                            .push_bind(org_id)
+                            .push(
+                                " AND channel = 'email' AND purpose = 'newsletter' GROUP BY supporter_id \
+                                 HAVING MAX(id) = MAX(CASE WHEN granted THEN id END))",
+                            );
                     }
                     Some(relais_core::segment::ConsentFilter::None) => {
                         // No purpose whose latest word is a yes.
-                        qb.push(
-                            " AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.supporter_id = s.id \
-                             AND c.channel = 'email' AND c.granted AND NOT EXISTS (SELECT 1 FROM consents w \
-                             WHERE w.supporter_id = c.supporter_id AND w.channel = c.channel \
-                             AND w.purpose = c.purpose AND w.id > c.id))",
-                        );
+                        qb.push(" AND s.id NOT IN (SELECT supporter_id FROM consents WHERE org_id = ")
+                            .push_bind(org_id)
+                            .push(
+                                " AND channel = 'email' GROUP BY supporter_id, purpose \
+                                 HAVING MAX(id) = MAX(CASE WHEN granted THEN id END))",
+                            );
                     }
                     None => {}
                 }

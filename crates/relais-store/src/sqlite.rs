@@ -45,6 +45,7 @@ impl SqliteStore {
             wakeup: Arc::new(Notify::new()),
         };
         store.migrate().await?;
+        crate::Store::optimize(&store).await?;
         Ok(store)
     }
 
@@ -107,4 +108,9 @@ crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_loc
 
 crate::posts::impl_post_store!(SqliteStore, claim_lock = "", row_lock = "");
 
-crate::store_impl::impl_store!(SqliteStore, "sqlite", checkpoint = "PRAGMA wal_checkpoint(PASSIVE)");
+crate::store_impl::impl_store!(
+    SqliteStore,
+    "sqlite",
+    checkpoint = "PRAGMA wal_checkpoint(PASSIVE)",
+    optimize = "PRAGMA optimize = 0x10002"
+);

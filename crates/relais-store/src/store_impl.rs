@@ -1,7 +1,7 @@
 //! The parts of [`crate::Store`] that are the same for both backends.
 
 macro_rules! impl_store {
-    ($store:ty, $name:literal, checkpoint = $checkpoint:literal) => {
+    ($store:ty, $name:literal, checkpoint = $checkpoint:literal, optimize = $optimize:literal) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             fn backend(&self) -> &'static str {
@@ -15,6 +15,19 @@ macro_rules! impl_store {
             async fn checkpoint(&self) -> $crate::StoreResult<()> {
                 if !$checkpoint.is_empty() {
                     sqlx::query($checkpoint).execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn optimize(&self) -> $crate::StoreResult<()> {
+                if !$optimize.is_empty() {
+                    let mut conn = self.pool.acquire().await?;
+                    // A sample of each index is enough to tell a selective one from
+                    // `org_id = ?` matching every row of a one-association install.
+                    sqlx::query("PRAGMA analysis_limit = 1000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query($optimize).execute(&mut *conn).await?;
                 }
                 Ok(())
             }

@@ -17,3 +17,5 @@ CREATE INDEX supporters_activity ON supporters(org_id, updated_at);
 CREATE INDEX gifts_paid_supporter ON gifts(org_id, supporter_id, paid_at) WHERE status = 'paid';
 -- "Signed petition P": confirmed signers straight from the index.
 CREATE INDEX signatures_petition_supporter ON signatures(petition_id, status, supporter_id);
+-- "Agrees to the newsletter": the latest row per person of a purpose, from the index alone.
+CREATE INDEX consents_purpose ON consents(org_id, channel, purpose, supporter_id, id, granted);
