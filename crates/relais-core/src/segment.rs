@@ -53,6 +53,8 @@ pub enum ConsentFilter {
 pub struct Segment {
     /// The search text, lowercased (see `q`).
     pub q: Option<String>,
+    /// The search text as a phone number (E.164), when it reads as one.
+    pub phone: Option<String>,
     /// A staff tag, as stored (trimmed, lowercase).
     pub tag: Option<String>,
     /// Signed this petition (confirmed signatures).
@@ -99,6 +101,10 @@ impl SegmentInput {
     pub fn parse(&self) -> Result<Segment, Vec<FieldError>> {
         let mut errors = Vec::new();
         let q = Some(self.q.trim().chars().take(100).collect::<String>().to_lowercase()).filter(|q| !q.is_empty());
+        let phone = q
+            .as_deref()
+            .and_then(|q| crate::phone::Phone::parse(q).ok())
+            .map(|p| p.as_str().to_owned());
         let tag = Some(self.tag.trim().to_lowercase()).filter(|t| !t.is_empty());
         let petition = match self.petition.trim() {
             "" => None,
@@ -180,6 +186,7 @@ impl SegmentInput {
         if errors.is_empty() {
             Ok(Segment {
                 q,
+                phone,
                 tag,
                 petition,
                 gave,
@@ -327,6 +334,12 @@ mod tests {
         };
         let s = input.parse().unwrap();
         assert_eq!(s.q.as_deref(), Some("martin"));
+        assert_eq!(s.phone, None);
+        let by_phone = SegmentInput {
+            q: "06 12 34 56 78".into(),
+            ..Default::default()
+        };
+        assert_eq!(by_phone.parse().unwrap().phone.as_deref(), Some("+33612345678"));
         assert_eq!(s.tag.as_deref(), Some("bénévole"));
         assert_eq!(s.petition, Some(7));
         assert_eq!(s.gave, Some((Money::from_cents(5000), Some(2026))));

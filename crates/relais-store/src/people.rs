@@ -75,8 +75,8 @@ macro_rules! impl_people_store {
                 id: i64,
             ) -> $crate::StoreResult<$crate::Supporter> {
                 sqlx::query_as(
-                    "SELECT id, email, first_name, last_name, postcode, country, locale, created_at FROM supporters \
-                     WHERE org_id = $1 AND id = $2",
+                    "SELECT id, email, first_name, last_name, postcode, country, locale, created_at, phone \
+                     FROM supporters WHERE org_id = $1 AND id = $2",
                 )
                 .bind(access.org_id())
                 .bind(id)

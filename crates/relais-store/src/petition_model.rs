@@ -339,6 +339,9 @@ pub struct Supporter {
     pub locale: String,
     /// First contact.
     pub created_at: i64,
+    /// Mobile number (E.164), when the person gave one; read by the queries that need it.
+    #[sqlx(default)]
+    pub phone: Option<String>,
 }
 
 /// One entry of the consent ledger.

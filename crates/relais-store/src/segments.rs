@@ -52,6 +52,13 @@ macro_rules! impl_segment_store {
                                 .push_bind(end(from))
                                 .push(" UNION ");
                         }
+                        if let Some(phone) = &seg.phone {
+                            qb.push("SELECT id FROM supporters WHERE org_id = ")
+                                .push_bind(org_id)
+                                .push(" AND phone = ")
+                                .push_bind(phone.clone())
+                                .push(" UNION ");
+                        }
                         qb.push("SELECT id FROM supporters WHERE org_id = ")
                             .push_bind(org_id)
                             .push(" AND postcode = ")

@@ -43,6 +43,7 @@ conformance!(segments_filter_count_and_save, |store: DynStore| async move {
         first_name: "Luc".into(),
         last_name: "Roy".into(),
         email: "luc@example.org".into(),
+        phone: "06 12 34 56 78".into(),
         ..Default::default()
     }
     .parse(
@@ -115,6 +116,17 @@ conformance!(segments_filter_count_and_save, |store: DynStore| async move {
         .0,
         1
     );
+    for q in ["06 12 34 56 78", "+33612345678", "luc@", "Roy", "roy"] {
+        let found = SegmentInput {
+            q: q.into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            count(&store, &access, found, now).await.1,
+            all(&["luc@example.org"]),
+            "{q}"
+        );
+    }
     assert_eq!(
         count(
             &store,
