@@ -159,9 +159,12 @@ macro_rules! impl_segment_store {
                 now: i64,
             ) -> $crate::StoreResult<Vec<$crate::PersonRow>> {
                 let tz = self.org_timezone(access.org_id()).await?;
+                // `+s.org_id`: never walk an `(org_id, …)` index and sort its million
+                // rows for 50 of them; the page goes in id order and stops at 50, or
+                // looks up the ids a filter's own index gave.
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "SELECT s.id, s.email, s.first_name, s.last_name, s.postcode, s.created_at FROM supporters s \
-                     WHERE s.org_id = ",
+                     WHERE +s.org_id = ",
                 );
                 qb.push_bind(access.org_id())
                     .push(" AND s.email NOT LIKE 'erased-%' AND s.id > ")
