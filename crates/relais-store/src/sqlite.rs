@@ -102,7 +102,12 @@ crate::allocations::impl_allocations!(SqliteStore, sqlx::SqliteConnection, alloc
 crate::cohorts::impl_loop_store!(SqliteStore);
 crate::funding_changes::impl_funding_changes!(SqliteStore, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
-crate::segments::impl_segment_store!(SqliteStore, sqlx::Sqlite);
+// SQLite compares bytes: the erased placeholders are one range of the address index.
+crate::segments::impl_segment_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    erased = "s.email >= 'erased-' AND s.email < 'erased.'"
+);
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 

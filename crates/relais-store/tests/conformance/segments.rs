@@ -288,6 +288,22 @@ conformance!(
         let mut left: Vec<String> = people.into_iter().map(|p| p.email).collect();
         left.sort();
         assert_eq!(left, vec!["bruno@example.org".to_owned(), "dan@example.org".to_owned()]);
+        assert_eq!(
+            store.count_people(&access, &Default::default(), NOW).await.unwrap(),
+            2,
+            "the erased are not counted"
+        );
+        let old_ones = relais_core::segment::SegmentInput {
+            inactive_days: "365".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(
+            store.count_people(&access, &old_ones, NOW).await.unwrap(),
+            1,
+            "Bruno, not the erased"
+        );
         assert_eq!(store.counts(p.id).await.unwrap().pending, 4, "signatures still count");
         assert_eq!(store.retention_due(&access, NOW).await.unwrap(), 0);
         assert_eq!(store.apply_retention(NOW, 500).await.unwrap(), 0, "erased once");
