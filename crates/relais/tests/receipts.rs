@@ -294,7 +294,12 @@ async fn a_deposit_of_cheques_is_checked_then_recorded_whole_once(app: &TestApp)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("110,00"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("110,00"));
+    assert!(
+        !html.contains("value=\"record\""),
+        "no recording while the total is wrong"
+    );
 
     // Checked against the right total: a preview, nothing recorded yet.
     let r = app
