@@ -28,6 +28,9 @@ pub struct PersonRow {
     pub postcode: String,
     /// First contact.
     pub created_at: i64,
+    /// Mobile number (E.164), read by the filtered list and its export.
+    #[sqlx(default)]
+    pub phone: Option<String>,
 }
 
 /// One of a person's signatures, as their export shows it.

@@ -460,12 +460,22 @@ pub(crate) async fn export_csv(
             let mut w = csv::Writer::from_writer(Vec::new());
             let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
             if first {
-                w.write_record(["id", "email", "first_name", "last_name", "postcode", "created_at"])
-                    .map_err(fail)?;
+                // New columns go at the end: scripts that read the first ones keep working.
+                w.write_record([
+                    "id",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "postcode",
+                    "created_at",
+                    "phone",
+                ])
+                .map_err(fail)?;
             }
             for p in rows {
                 let (id, created) = (p.id.to_string(), p.created_at.to_string());
-                w.write_record([&id, &p.email, &p.first_name, &p.last_name, &p.postcode, &created])
+                let phone = p.phone.as_deref().unwrap_or_default();
+                w.write_record([&id, &p.email, &p.first_name, &p.last_name, &p.postcode, &created, phone])
                     .map_err(fail)?;
             }
             w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
