@@ -16,7 +16,10 @@ use std::time::Duration;
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-struct Driver(Child);
+/// chromedriver, and the browser profile of its session: a fresh folder each time,
+/// removed after the processes, so no cookie (such as a language chosen by another
+/// test on 127.0.0.1) reaches the next session that happens to get the same port.
+struct Driver(Child, tempfile::TempDir);
 
 impl Drop for Driver {
     // chromedriver runs in its own process group with the browsers it starts: end
@@ -54,14 +57,14 @@ async fn browser() -> Option<(Driver, Client)> {
         .process_group(0)
         .spawn()
         .unwrap();
-    let driver = Driver(child);
+    let profile = tempfile::Builder::new().prefix("relais-chromium-").tempdir().unwrap();
+    let driver = Driver(child, profile);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let profile = std::env::temp_dir().join(format!("relais-chromium-{port}"));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -73,7 +76,7 @@ async fn browser() -> Option<(Driver, Client)> {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--disable-quic", "--window-size=390,844", "--lang=fr-FR",
-                format!("--user-data-dir={}", profile.display()),
+                format!("--user-data-dir={}", driver.1.path().display()),
             ]
         }),
     );
