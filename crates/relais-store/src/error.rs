@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A stored value no longer parses (a bug or a manual edit of the database).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// Two records cannot be merged (the same one, or an erased one).
+    #[error(transparent)]
+    Merge(#[from] relais_core::merge::MergeError),
     /// The database refused or could not be reached.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

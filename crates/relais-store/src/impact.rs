@@ -93,9 +93,11 @@ macro_rules! impl_impact_store {
             ) -> $crate::StoreResult<Option<$crate::ImpactRecipient>> {
                 let sql = format!(
                     "SELECT s.id AS supporter_id, s.org_id, s.email, s.phone, s.first_name, s.locale, \
-                     {} AS email_consent, {} AS sms_consent FROM supporters s WHERE s.id = $1",
+                     {} AS email_consent, {} AS sms_consent FROM supporters s WHERE s.id = {}",
                     $crate::impact::latest_impact_consent!("email"),
                     $crate::impact::latest_impact_consent!("sms"),
+                    // A message queued before a merge reaches the person it was merged into.
+                    $crate::merge::resolve_merged!("$1"),
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(supporter_id)

@@ -19,6 +19,7 @@ mod impact;
 pub mod impact_model;
 mod me;
 pub mod me_model;
+mod merge;
 mod migrate;
 pub mod model;
 mod orgs;
@@ -65,7 +66,7 @@ pub use impact_model::{
 };
 pub use me_model::{MyAllocation, MyPetitionPost};
 pub use model::*;
-pub use people_model::{PersonRow, PersonSignature, SavedSegment, TimelineEntry};
+pub use people_model::{DuplicateGroup, PersonHoldings, PersonRow, PersonSignature, SavedSegment, TimelineEntry};
 pub use petition_model::{
     Breakdown, Burst, BurstKind, Consent, Counts, InvalidationFilter, Petition, RecentSigner, SignOutcome, SignRequest,
     SignatureRecord, Sources, Supporter, confirmation_key,
@@ -466,6 +467,42 @@ pub trait PeopleStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The latest audit entries: `(time, user, action, subject)`.
     async fn audit_log(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<(i64, Option<i64>, String, String)>>;
+}
+
+/// Records of one person found twice, and merging them.
+#[async_trait]
+pub trait MergeStore: Send + Sync {
+    /// Groups of the association's people who may be one person (the same mobile
+    /// number; the same names, whatever the case, and postcode), at most 100 groups of
+    /// each kind, leaving out pairs staff said are different people.
+    async fn possible_duplicates(&self, access: &OrgAccess) -> StoreResult<Vec<DuplicateGroup>>;
+    /// What the person's record holds.
+    async fn holdings(&self, access: &OrgAccess, id: i64) -> StoreResult<PersonHoldings>;
+    /// Merges `other` into `keep` in one transaction: every signature, gift, pledge,
+    /// mandate, receipt, consent, note, click and impact message moves to `keep`, tags
+    /// are united, `keep`'s values win and `other`'s fill its gaps; `other` is deleted
+    /// and its id keeps leading to `keep` (links already sent still work); an audit
+    /// entry is left. Returns what moved. Another association's person is
+    /// [`StoreError::NotFound`]; the same or an erased person is [`StoreError::Merge`].
+    async fn merge_people(
+        &self,
+        access: &OrgAccess,
+        keep: i64,
+        other: i64,
+        by_user: Option<i64>,
+        now: i64,
+    ) -> StoreResult<PersonHoldings>;
+    /// Records that two people are different: they leave the duplicates list.
+    async fn mark_distinct(
+        &self,
+        access: &OrgAccess,
+        a: i64,
+        b: i64,
+        by_user: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The addresses of the records merged into this person, with when.
+    async fn merged_into(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<(String, i64)>>;
 }
 
 /// Donation campaigns, gifts and tax receipts.
@@ -927,6 +964,7 @@ pub trait Store:
     + ProjectStore
     + SegmentStore
     + RetentionStore
+    + MergeStore
     + ImpactStore
     + ApiKeyStore
     + LoopStore

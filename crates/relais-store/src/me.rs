@@ -10,15 +10,18 @@ macro_rules! impl_me_store {
                 org_id: i64,
                 supporter_id: i64,
             ) -> $crate::StoreResult<Option<$crate::SelfAccess>> {
-                // An erased person's old links open nothing.
-                let found: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM supporters WHERE id = $1 AND org_id = $2 AND email NOT LIKE 'erased-%'",
-                )
+                // An erased person's old links open nothing; a merged record's lead
+                // to the person it was merged into.
+                let found: Option<i64> = sqlx::query_scalar(concat!(
+                    "SELECT id FROM supporters WHERE id = ",
+                    $crate::merge::resolve_merged!("$1"),
+                    " AND org_id = $2 AND email NOT LIKE 'erased-%'"
+                ))
                 .bind(supporter_id)
                 .bind(org_id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(found.map(|_| $crate::SelfAccess::new(org_id, supporter_id)))
+                Ok(found.map(|id| $crate::SelfAccess::new(org_id, id)))
             }
 
             async fn me(&self, who: &$crate::SelfAccess) -> $crate::StoreResult<$crate::Supporter> {

@@ -151,13 +151,17 @@ macro_rules! impl_people_store {
                         detail: format!("« {wording} » ({source})"),
                     });
                 }
-                // The latest messages only: a person's page is not an archive.
+                // The latest messages only: a person's page is not an archive. Those
+                // sent to the addresses of records merged into this one are theirs too.
                 let messages: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT created_at, status, payload, topic FROM outbox WHERE recipient = $1 AND org_id = $2 \
+                    "SELECT created_at, status, payload, topic FROM outbox WHERE org_id = $2 AND recipient IN \
+                     (SELECT CAST($1 AS TEXT) UNION SELECT from_email FROM supporter_merges \
+                      WHERE into_id = $3 AND org_id = $2 AND from_email <> '') \
                      ORDER BY id DESC LIMIT 100",
                 )
                 .bind(&person.email)
                 .bind(access.org_id())
+                .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
                 let mut posts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -279,21 +283,31 @@ macro_rules! impl_people_store {
                 .bind(format!("erased-{id}"))
                 .execute(&mut *tx)
                 .await?;
-                // Messages not sent yet never leave; sent ones lose their address.
-                sqlx::query(
-                    "UPDATE outbox SET status = 'cancelled', last_error = 'person erased' \
-                     WHERE recipient = $1 AND org_id = $2 AND status IN ('pending', 'sending')",
+                // Messages not sent yet never leave; sent ones lose their address —
+                // also those to the addresses of records merged into this person.
+                let merged: Vec<String> = sqlx::query_scalar(
+                    "SELECT from_email FROM supporter_merges WHERE into_id = $1 AND org_id = $2 AND from_email <> ''",
                 )
-                .bind(&email)
+                .bind(id)
                 .bind(access.org_id())
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE outbox SET recipient = $3, payload = '{}' WHERE recipient = $1 AND org_id = $2")
-                    .bind(&email)
+                for address in std::iter::once(&email).chain(&merged) {
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'cancelled', last_error = 'person erased' \
+                         WHERE recipient = $1 AND org_id = $2 AND status IN ('pending', 'sending')",
+                    )
+                    .bind(address)
                     .bind(access.org_id())
-                    .bind(format!("erased-{id}@erased.invalid"))
                     .execute(&mut *tx)
                     .await?;
+                    sqlx::query("UPDATE outbox SET recipient = $3, payload = '{}' WHERE recipient = $1 AND org_id = $2")
+                        .bind(address)
+                        .bind(access.org_id())
+                        .bind(format!("erased-{id}@erased.invalid"))
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 // Signatures keep what counts (petition, status, country, department,
                 // source) and lose who signed; each gets its own placeholder address
                 // because a petition takes one signature per address.
@@ -311,6 +325,12 @@ macro_rules! impl_people_store {
                     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(access.org_id()).execute(&mut *tx).await?;
                 }
                 sqlx::query("DELETE FROM consents WHERE supporter_id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(access.org_id())
+                    .execute(&mut *tx)
+                    .await?;
+                // The addresses of records merged into this person are theirs too.
+                sqlx::query("UPDATE supporter_merges SET from_email = '' WHERE into_id = $1 AND org_id = $2")
                     .bind(id)
                     .bind(access.org_id())
                     .execute(&mut *tx)

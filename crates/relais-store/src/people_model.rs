@@ -77,4 +77,28 @@ pub struct SavedSegment {
     pub created_at: i64,
 }
 
+/// Records that may be one person, as the possible-duplicates list shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateGroup {
+    /// What they share.
+    pub reason: relais_core::merge::DuplicateReason,
+    /// Two or more people, oldest record first.
+    pub people: Vec<PersonRow>,
+}
+
+/// What a person's record holds, as the merge page says before moving it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow, serde::Serialize)]
+pub struct PersonHoldings {
+    /// Signatures.
+    pub signatures: i64,
+    /// Gifts (any state).
+    pub gifts: i64,
+    /// Entries of the consent ledger.
+    pub consents: i64,
+    /// Tags.
+    pub tags: i64,
+    /// Staff notes.
+    pub notes: i64,
+}
+
 pub(crate) const SEGMENT_COLUMNS: &str = "id, name, query, created_by, created_at";

@@ -88,6 +88,7 @@ crate::petitions::impl_petition_store!(PgStore, sqlx::PgConnection);
 crate::supporters::impl_supporter_store!(PgStore);
 crate::people::impl_people_store!(PgStore);
 crate::retention::impl_retention_store!(PgStore);
+crate::merge::impl_merge_store!(PgStore, row_lock = "FOR UPDATE");
 crate::donations::impl_donation_store!(PgStore, sqlx::Postgres);
 crate::me::impl_me_store!(PgStore);
 crate::giving::impl_giving_store!(PgStore);

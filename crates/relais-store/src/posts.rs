@@ -281,23 +281,28 @@ macro_rules! impl_post_store {
                 now: i64,
             ) -> $crate::StoreResult<bool> {
                 let mut tx = self.begin_write().await?;
-                // The person must be the association's (the signed link names both);
+                // The person must be the association's (the signed link names both;
+                // a record merged since leads to the person it was merged into);
                 // locking their row makes simultaneous clicks change the ledger once
                 // (SQLite's write transactions are serial already).
-                let sql = format!("SELECT id FROM supporters WHERE id = $1 AND org_id = $2 {}", $row_lock);
+                let sql = format!(
+                    "SELECT id FROM supporters WHERE id = {} AND org_id = $2 {}",
+                    $crate::merge::resolve_merged!("$1"),
+                    $row_lock
+                );
                 let owned: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                     .bind(change.supporter_id)
                     .bind(change.org_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if owned.is_none() {
+                let Some(supporter_id) = owned else {
                     return Err($crate::StoreError::NotFound);
-                }
+                };
                 let latest: Option<bool> = sqlx::query_scalar(
                     "SELECT granted FROM consents WHERE supporter_id = $1 AND org_id = $2 AND channel = $3 \
                      AND purpose = $4 ORDER BY id DESC LIMIT 1",
                 )
-                .bind(change.supporter_id)
+                .bind(supporter_id)
                 .bind(change.org_id)
                 .bind(change.channel)
                 .bind(change.purpose)
@@ -311,7 +316,7 @@ macro_rules! impl_post_store {
                     "INSERT INTO consents (org_id, supporter_id, channel, purpose, granted, wording, source, ip_hash, \
                      created_at) VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9)",
                 )
-                .bind(change.supporter_id)
+                .bind(supporter_id)
                 .bind(change.org_id)
                 .bind(change.channel)
                 .bind(change.purpose)
@@ -354,11 +359,12 @@ macro_rules! impl_post_store {
                 url: &str,
                 now: i64,
             ) -> $crate::StoreResult<()> {
-                sqlx::query(
+                sqlx::query(concat!(
                     "INSERT INTO message_clicks (org_id, topic, supporter_id, url, created_at) \
-                     SELECT id, $2, (SELECT s.id FROM supporters s WHERE s.id = $3 AND s.org_id = $1), $4, $5 \
-                     FROM orgs WHERE id = $1",
-                )
+                     SELECT id, $2, (SELECT s.id FROM supporters s WHERE s.id = ",
+                    $crate::merge::resolve_merged!("$3"),
+                    " AND s.org_id = $1), $4, $5 FROM orgs WHERE id = $1"
+                ))
                 .bind(org_id)
                 .bind(topic)
                 .bind(supporter_id)

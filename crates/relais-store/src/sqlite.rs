@@ -88,6 +88,7 @@ crate::petitions::impl_petition_store!(SqliteStore, sqlx::SqliteConnection);
 crate::supporters::impl_supporter_store!(SqliteStore);
 crate::people::impl_people_store!(SqliteStore);
 crate::retention::impl_retention_store!(SqliteStore);
+crate::merge::impl_merge_store!(SqliteStore, row_lock = "");
 crate::donations::impl_donation_store!(SqliteStore, sqlx::Sqlite);
 crate::me::impl_me_store!(SqliteStore);
 crate::giving::impl_giving_store!(SqliteStore);

@@ -63,7 +63,9 @@ impl IntoResponse for AppError {
                 tracing::error!(error = %self, "storage unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "503")
             }
-            Self::Store(StoreError::Conflict(_) | StoreError::LastOwner) => (StatusCode::CONFLICT, "400"),
+            Self::Store(StoreError::Conflict(_) | StoreError::LastOwner | StoreError::Merge(_)) => {
+                (StatusCode::CONFLICT, "400")
+            }
             Self::SignInRequired(next) => {
                 let target = format!(
                     "/admin/login?next={}",

@@ -391,3 +391,174 @@ async fn the_retention_policy_is_chosen_by_admins_and_applied_by_the_worker(app:
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.store.retention_months(&access).await.unwrap(), None);
 }
+
+on_both_backends!(staff_find_duplicates_and_merge_two_records_of_one_person);
+
+async fn staff_find_duplicates_and_merge_two_records_of_one_person(app: &TestApp) {
+    let p = setup(app).await;
+    // Awa signed twice under two addresses; Awa Diallo elsewhere is someone else.
+    sign(app, &p.slug, "Awa", "Mensah", "awa@example.org", "75011").await;
+    sign(app, &p.slug, "awa", "MENSAH", "a.mensah@travail.example", "75011").await;
+    sign(app, &p.slug, "Awa", "Diallo", "diallo@example.org", "69001").await;
+    let access = app.store.operator_access("amis").await.unwrap();
+    let access = &access;
+    let id_of = |email: &'static str| async move {
+        app.store
+            .supporter_by_email(access, &relais_core::Email::parse(email).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let (keep, other) = (id_of("awa@example.org").await, id_of("a.mensah@travail.example").await);
+
+    let list = app.get("/admin/people").await.text().await.unwrap();
+    assert!(list.contains("href=\"/admin/people/duplicates\""));
+    let page = app.get("/admin/people/duplicates").await.text().await.unwrap();
+    assert!(page.contains("Mêmes prénom, nom et code postal"), "{page}");
+    assert!(page.contains("a.mensah@travail.example") && !page.contains("diallo@example.org"));
+    let compare = format!("/admin/people/merge?keep={keep}&amp;other={other}");
+    assert!(page.contains(&compare), "{page}");
+
+    let page = app
+        .get(&format!("/admin/people/merge?keep={keep}&other={other}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "Fiche conservée",
+        "1 signature(s)",
+        "La fiche après la fusion",
+        "Fusionner les deux fiches",
+    ] {
+        assert!(page.contains(expected), "{expected} missing:\n{page}");
+    }
+    // A typed address nobody has: the field says so and keeps what was typed.
+    let r = app
+        .get(&format!(
+            "/admin/people/merge?keep={keep}&other_email=personne%40example.org"
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Aucune personne de l’association") && html.contains("value=\"personne@example.org\""));
+    // The same record on both sides is refused with a reason.
+    let r = app.get(&format!("/admin/people/merge?keep={keep}&other={keep}")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let csrf = hidden(&page, "csrf");
+    let forged = app
+        .post(
+            "/admin/people/merge",
+            &[
+                ("csrf", "forged"),
+                ("keep", &keep.to_string()),
+                ("other", &other.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            "/admin/people/merge",
+            &[
+                ("csrf", csrf.as_str()),
+                ("keep", &keep.to_string()),
+                ("other", &other.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/admin/people/{keep}?done=merged")
+    );
+    let page = app
+        .get(&format!("/admin/people/{keep}?done=merged"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Fiches fusionnées"), "{page}");
+    assert_eq!(
+        page.matches("Confirmez votre signature").count(),
+        2,
+        "the messages to both addresses are on the timeline:\n{page}"
+    );
+    assert!(page.contains("A aussi utilisé : a.mensah@travail.example"), "{page}");
+    assert_eq!(
+        page.matches("A signé").count(),
+        2,
+        "both signatures on the timeline:\n{page}"
+    );
+    assert_eq!(
+        app.get(&format!("/admin/people/{other}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The petition still counts two signatures from them (three in all).
+    assert_eq!(app.store.counts(p.id).await.unwrap().pending, 3);
+    let json: serde_json::Value = app
+        .get(&format!("/admin/people/{keep}/export.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["merged_from"][0]["email"], "a.mensah@travail.example");
+    assert!(
+        app.get("/admin/people/duplicates")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Aucun doublon possible")
+    );
+
+    // Another association's person cannot be named.
+    let link = app.create_org("voisins", "Les Voisins", "chair@voisins.example").await;
+    let _ = link;
+    let theirs = app
+        .store
+        .create_petition(
+            &app.store.operator_access("voisins").await.unwrap(),
+            &relais_core::petition::PetitionInput {
+                title: "Ailleurs".into(),
+                body: "Texte.".into(),
+                target_name: "M. le Préfet".into(),
+                ..Default::default()
+            }
+            .parse(jiff::civil::date(2026, 1, 1))
+            .unwrap(),
+            relais_core::petition::PetitionState::Published,
+            None,
+            1,
+        )
+        .await
+        .unwrap();
+    sign(app, &theirs.slug, "Awa", "Mensah", "awa.v@example.org", "75011").await;
+    let foreign = app
+        .store
+        .supporter_by_email(
+            &app.store.operator_access("voisins").await.unwrap(),
+            &relais_core::Email::parse("awa.v@example.org").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = app
+        .get(&format!("/admin/people/merge?keep={keep}&other={foreign}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post(
+            "/admin/people/merge",
+            &[
+                ("csrf", csrf.as_str()),
+                ("keep", &keep.to_string()),
+                ("other", &foreign.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -15,6 +15,7 @@ pub(crate) mod loop_admin;
 pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod me_story;
+pub(crate) mod merge_admin;
 pub(crate) mod newsletter;
 pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
@@ -195,6 +196,9 @@ pub(crate) fn router(state: Shared) -> Router {
             "/admin/people/retention",
             get(retention_admin::show).post(retention_admin::save),
         )
+        .route("/admin/people/duplicates", get(merge_admin::duplicates))
+        .route("/admin/people/duplicates/distinct", post(merge_admin::distinct))
+        .route("/admin/people/merge", get(merge_admin::show).post(merge_admin::merge))
         .route("/admin/segments", post(segments_admin::save))
         .route("/admin/segments/{id}/delete", post(segments_admin::delete))
         .route("/admin/people/{id}/tags", post(people::tag))

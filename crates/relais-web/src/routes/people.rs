@@ -175,6 +175,8 @@ struct PersonTemplate {
     created: String,
     tags: Vec<String>,
     notes: Vec<(String, String, String)>,
+    /// The addresses of records merged into this one.
+    aka: String,
 }
 
 /// Each purpose's latest word in the ledger, for the summary at the top.
@@ -247,6 +249,7 @@ pub(crate) async fn show(
     );
     c.notice = match done.done.as_deref() {
         Some("erased") => Some(c.t.get("person-erased")),
+        Some("merged") => Some(c.t.get("person-merged")),
         Some("tag-refused") => Some(c.t.get("err-tag")),
         _ => done.notice(&c.t),
     };
@@ -275,6 +278,15 @@ pub(crate) async fn show(
         csrf: staff.session.csrf.clone(),
         can_erase: staff.can(Permission::ManageSettings),
         created: local_time(p.created_at, &org.timezone),
+        aka: state
+            .store
+            .merged_into(access, id)
+            .await?
+            .into_iter()
+            .map(|(email, _)| email)
+            .filter(|e| !e.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
         tags,
         notes,
         p,
@@ -300,6 +312,7 @@ pub(crate) async fn export(
     // impact messages they received belong in what they may see.
     let phone = state.store.impact_recipient(id).await?.and_then(|r| r.phone);
     let told = state.store.impact_messages_of(access, id).await?;
+    let merged = state.store.merged_into(access, id).await?;
     state
         .store
         .audit(
@@ -319,6 +332,7 @@ pub(crate) async fn export(
         "impact_messages": told.iter().map(|(update, gift, channel)| serde_json::json!({
             "project_update": update, "gift": gift, "channel": channel,
         })).collect::<Vec<_>>(),
+        "merged_from": merged.iter().map(|(email, at)| serde_json::json!({ "email": email, "at": at })).collect::<Vec<_>>(),
         "signatures": rows,
         "consents": ledger.iter().map(|c| serde_json::json!({
             "channel": c.channel, "purpose": c.purpose, "granted": c.granted, "wording": c.wording,

@@ -1,0 +1,165 @@
+//! Merging two records of one person (the same donor who signed with a work address
+//! and gave with a personal one): which record survives with which values, and which
+//! pairs may not be merged at all.
+
+/// The fields of a person's record that a merge reconciles; everything else the two
+/// records hold (signatures, gifts, consents, tags, notes…) is simply moved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersonFields {
+    /// Normalised address (the kept record's always survives).
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Country code.
+    pub country: String,
+    /// Language.
+    pub locale: String,
+    /// Mobile number (E.164).
+    pub phone: Option<String>,
+    /// First contact.
+    pub created_at: i64,
+    /// Latest activity.
+    pub updated_at: i64,
+}
+
+/// Why a merge is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// Both sides are the same record.
+    #[error("a person cannot be merged with themselves")]
+    SamePerson,
+    /// One side was erased: merging it would tie anonymous actions back to a named
+    /// person, undoing the erasure.
+    #[error("an erased person cannot be merged")]
+    Erased,
+}
+
+/// Whether a stored address is the placeholder erasure leaves.
+pub fn is_erased(email: &str) -> bool {
+    email.starts_with("erased-") && email.ends_with("@erased.invalid")
+}
+
+/// The surviving record: the kept record's values win, the other's fill what the kept
+/// one lacks (a phone given only when giving, a postcode only when signing). The
+/// person is known since the earlier first contact and active as of the later one.
+pub fn merge(kept: &PersonFields, other: &PersonFields) -> Result<PersonFields, MergeError> {
+    if is_erased(&kept.email) || is_erased(&other.email) {
+        return Err(MergeError::Erased);
+    }
+    if kept.email == other.email {
+        return Err(MergeError::SamePerson);
+    }
+    let fill = |a: &String, b: &String| if a.trim().is_empty() { b.clone() } else { a.clone() };
+    Ok(PersonFields {
+        email: kept.email.clone(),
+        first_name: fill(&kept.first_name, &other.first_name),
+        last_name: fill(&kept.last_name, &other.last_name),
+        postcode: fill(&kept.postcode, &other.postcode),
+        country: fill(&kept.country, &other.country),
+        locale: fill(&kept.locale, &other.locale),
+        phone: kept
+            .phone
+            .clone()
+            .filter(|p| !p.is_empty())
+            .or_else(|| other.phone.clone().filter(|p| !p.is_empty())),
+        created_at: kept.created_at.min(other.created_at),
+        updated_at: kept.updated_at.max(other.updated_at),
+    })
+}
+
+/// Why two records may be one person, as the possible-duplicates list says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateReason {
+    /// The same mobile number.
+    SamePhone,
+    /// The same first and last name (whatever the case) and postcode.
+    SameNameAndPostcode,
+}
+
+impl DuplicateReason {
+    /// The stored and translated key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SamePhone => "same_phone",
+            Self::SameNameAndPostcode => "same_name_postcode",
+        }
+    }
+}
+
+/// A pair as the "not the same person" table stores it: smaller id first.
+pub fn ordered_pair(a: i64, b: i64) -> (i64, i64) {
+    (a.min(b), a.max(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(email: &str) -> PersonFields {
+        PersonFields {
+            email: email.into(),
+            first_name: "Marie".into(),
+            last_name: "Curie".into(),
+            postcode: String::new(),
+            country: "FR".into(),
+            locale: "fr".into(),
+            phone: None,
+            created_at: 100,
+            updated_at: 200,
+        }
+    }
+
+    #[test]
+    fn the_kept_record_wins_and_the_other_fills_the_gaps() {
+        let kept = person("marie@example.org");
+        let mut other = person("m.curie@example.com");
+        other.first_name = "Maria".into();
+        other.postcode = "75005".into();
+        other.phone = Some("+33612345678".into());
+        other.created_at = 50;
+        other.updated_at = 150;
+        let m = merge(&kept, &other).unwrap();
+        assert_eq!(m.email, "marie@example.org");
+        assert_eq!(m.first_name, "Marie", "the kept name is not overwritten");
+        assert_eq!(m.postcode, "75005");
+        assert_eq!(m.phone.as_deref(), Some("+33612345678"));
+        assert_eq!((m.created_at, m.updated_at), (50, 200));
+    }
+
+    #[test]
+    fn a_blank_name_is_a_gap_and_the_kept_phone_stays() {
+        let mut kept = person("a@example.org");
+        kept.first_name = "  ".into();
+        kept.phone = Some("+33600000001".into());
+        let mut other = person("b@example.org");
+        other.phone = Some("+33600000002".into());
+        let m = merge(&kept, &other).unwrap();
+        assert_eq!(m.first_name, "Marie");
+        assert_eq!(m.phone.as_deref(), Some("+33600000001"));
+    }
+
+    #[test]
+    fn erased_records_and_self_merges_are_refused() {
+        let kept = person("a@example.org");
+        assert_eq!(merge(&kept, &kept), Err(MergeError::SamePerson));
+        let erased = person("erased-12@erased.invalid");
+        assert_eq!(merge(&kept, &erased), Err(MergeError::Erased));
+        assert_eq!(merge(&erased, &kept), Err(MergeError::Erased));
+        assert!(
+            !is_erased("erased-fan@example.org"),
+            "a real address that looks alike is not erased"
+        );
+    }
+
+    #[test]
+    fn pairs_are_stored_smaller_first() {
+        assert_eq!(ordered_pair(9, 4), (4, 9));
+        assert_eq!(ordered_pair(4, 9), (4, 9));
+        assert_eq!(DuplicateReason::SamePhone.as_str(), "same_phone");
+    }
+}

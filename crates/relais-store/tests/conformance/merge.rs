@@ -1,0 +1,288 @@
+//! Possible duplicates and merging two records of one person, on both backends.
+
+use super::*;
+use relais_core::merge::{DuplicateReason, MergeError};
+
+/// A paid gift from `address` with a mobile number, in a campaign of `access`.
+async fn give(store: &DynStore, access: &OrgAccess, address: &str, last_name: &str, phone: &str, reference: &str) {
+    let campaign = match store.campaigns(access).await.unwrap().into_iter().next() {
+        Some(c) => c,
+        None => store
+            .create_campaign(
+                access,
+                &relais_core::gift::CampaignInput {
+                    title: "Le puits".into(),
+                    once: "on".into(),
+                    ..Default::default()
+                }
+                .parse()
+                .unwrap(),
+                true,
+                NOW,
+            )
+            .await
+            .unwrap(),
+    };
+    let draft = relais_core::gift::GiftInput {
+        amount: "25".into(),
+        first_name: "Luc".into(),
+        last_name: last_name.into(),
+        email: address.into(),
+        phone: phone.into(),
+        ..Default::default()
+    }
+    .parse(
+        &[relais_core::gift::Frequency::Once],
+        relais_core::gift::MIN_GIFT,
+        relais_core::gift::MAX_GIFT,
+        relais_core::Locale::Fr,
+    )
+    .unwrap();
+    store
+        .start_gift(
+            &NewGift {
+                campaign: &campaign,
+                draft: &draft,
+                locale: "fr",
+                provider: "sandbox",
+                method: "card",
+                provider_ref: reference,
+                newsletter_wording: "",
+                impact_wording: "",
+                pledge_ref: None,
+                tip_cents: 0,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    store.complete_gift_at(reference, NOW, NOW).await.unwrap().unwrap();
+}
+
+conformance!(
+    merge_moves_every_action_and_keeps_the_counts,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        let (access, p) = published(&store, "fusion").await;
+        // One person signed under two addresses (same names, same postcode); another
+        // person elsewhere is no duplicate.
+        let first = request(&p, "marie@example.org", "69003", (true, true));
+        let second = request(&p, "m.curie@travail.example", "69003", (true, false));
+        let third = request(&p, "autre@example.org", "75011", (true, false));
+        store.sign_batch(&[first, second, third], NOW).await.unwrap();
+        confirm_all(
+            &store,
+            &p,
+            &["marie@example.org", "m.curie@travail.example", "autre@example.org"],
+            NOW + 1,
+        )
+        .await;
+        let keep = supporter_id(&store, &access, "marie@example.org").await;
+        let other = supporter_id(&store, &access, "m.curie@travail.example").await;
+
+        let groups = store.possible_duplicates(&access).await.unwrap();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert_eq!(groups[0].reason, DuplicateReason::SameNameAndPostcode);
+        assert_eq!(
+            groups[0].people.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![keep, other]
+        );
+
+        store.set_tag(&access, keep, "bénévole", true, NOW).await.unwrap();
+        store.set_tag(&access, other, "bénévole", true, NOW).await.unwrap();
+        store.set_tag(&access, other, "donateur", true, NOW).await.unwrap();
+        store
+            .add_note(&access, other, None, "Appelée le 3 mars", NOW)
+            .await
+            .unwrap();
+        let held = store.holdings(&access, other).await.unwrap();
+        let before = store.counts(p.id).await.unwrap();
+
+        let moved = store.merge_people(&access, keep, other, None, NOW + 10).await.unwrap();
+        assert_eq!(moved, held, "what the page announced is what moved");
+        assert_eq!((moved.signatures, moved.tags, moved.notes), (1, 2, 1));
+        assert_eq!(
+            store.counts(p.id).await.unwrap(),
+            before,
+            "the petition's counts do not move"
+        );
+        assert!(matches!(store.person(&access, other).await, Err(StoreError::NotFound)));
+        let now_held = store.holdings(&access, keep).await.unwrap();
+        assert_eq!(now_held.signatures, 2);
+        assert_eq!(now_held.tags, 2, "a tag both had stays once");
+        assert_eq!(store.tags(&access, keep).await.unwrap(), vec!["bénévole", "donateur"]);
+        assert_eq!(store.notes(&access, keep).await.unwrap().len(), 1);
+        let signed = store
+            .timeline(&access, keep)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "signed")
+            .count();
+        assert_eq!(signed, 2, "both signatures on one timeline");
+        assert_eq!(
+            store.merged_into(&access, keep).await.unwrap(),
+            vec![("m.curie@travail.example".to_owned(), NOW + 10)]
+        );
+        assert!(
+            store
+                .audit_log(&access, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|(_, _, action, subject)| action == "merge_people"
+                    && subject == &format!("supporter:{other} into supporter:{keep}")),
+            "the merge is in the audit log"
+        );
+        assert!(store.possible_duplicates(&access).await.unwrap().is_empty());
+
+        // An unsubscribe link sent to the merged-away record reaches the kept one.
+        let purpose = relais_core::post::updates_purpose(p.id);
+        assert!(store.consent_granted(p.org_id, keep, "email", &purpose).await.unwrap());
+        assert!(
+            store
+                .record_consent(&consent_change(p.org_id, other, &purpose, false), NOW + 20)
+                .await
+                .unwrap()
+        );
+        assert!(!store.consent_granted(p.org_id, keep, "email", &purpose).await.unwrap());
+        // So does an old `/me` link.
+        let me = store.self_access(p.org_id, other).await.unwrap().unwrap();
+        assert_eq!(me.supporter_id(), keep);
+
+        // Erasing the person also erases the address of the record merged into them.
+        store.erase_person(&access, keep, None, NOW + 30).await.unwrap();
+        assert_eq!(
+            store.merged_into(&access, keep).await.unwrap(),
+            vec![(String::new(), NOW + 10)]
+        );
+        assert!(store.self_access(p.org_id, other).await.unwrap().is_none());
+    }
+);
+
+conformance!(
+    merge_refuses_other_associations_erased_people_and_itself,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        let (access, p) = published(&store, "fusion-a").await;
+        let (access_b, p_b) = published(&store, "fusion-b").await;
+        store
+            .sign_batch(
+                &[
+                    request(&p, "x@example.org", "69003", (true, false)),
+                    request(&p, "z@example.org", "69003", (true, false)),
+                ],
+                NOW,
+            )
+            .await
+            .unwrap();
+        store
+            .sign_batch(&[request(&p_b, "y@example.org", "69003", (true, false))], NOW)
+            .await
+            .unwrap();
+        let x = supporter_id(&store, &access, "x@example.org").await;
+        let z = supporter_id(&store, &access, "z@example.org").await;
+        let y = supporter_id(&store, &access_b, "y@example.org").await;
+        // Another association's person cannot be named from here, either way round.
+        assert!(matches!(
+            store.merge_people(&access, x, y, None, NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.merge_people(&access, y, x, None, NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.merge_people(&access_b, y, x, None, NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.mark_distinct(&access, x, y, None, NOW).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(store.holdings(&access, y).await, Err(StoreError::NotFound)));
+        assert_eq!(
+            store.holdings(&access_b, y).await.unwrap().signatures,
+            1,
+            "nothing moved"
+        );
+        assert!(matches!(
+            store.merge_people(&access, x, x, None, NOW).await,
+            Err(StoreError::Merge(MergeError::SamePerson))
+        ));
+        store.erase_person(&access, z, None, NOW).await.unwrap();
+        assert!(matches!(
+            store.merge_people(&access, x, z, None, NOW).await,
+            Err(StoreError::Merge(MergeError::Erased))
+        ));
+        assert_eq!(store.holdings(&access, x).await.unwrap().signatures, 1);
+    }
+);
+
+conformance!(
+    duplicates_by_phone_dismissed_pairs_and_merge_chains,
+    |store: DynStore| async move {
+        let (org, owner) = new_org(&store, "fusion-tel", "chair@fusion-tel.example").await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        // Three gifts with one mobile number under three addresses and names.
+        give(&store, &access, "luc@example.org", "Roy", "06 12 34 56 78", "tel-1").await;
+        give(
+            &store,
+            &access,
+            "luc.roy@travail.example",
+            "R.",
+            "+33612345678",
+            "tel-2",
+        )
+        .await;
+        give(&store, &access, "lucas@example.net", "Leroy", "06 12 34 56 78", "tel-3").await;
+        give(&store, &access, "seul@example.org", "Seul", "06 99 99 99 99", "tel-4").await;
+        let id = |a: &'static str| {
+            let store = store.clone();
+            let access = access.clone();
+            async move { posts_support::supporter_id(&store, &access, a).await }
+        };
+        let (a, b, c) = (
+            id("luc@example.org").await,
+            id("luc.roy@travail.example").await,
+            id("lucas@example.net").await,
+        );
+        let groups = store.possible_duplicates(&access).await.unwrap();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert_eq!(groups[0].reason, DuplicateReason::SamePhone);
+        assert_eq!(groups[0].people.iter().map(|p| p.id).collect::<Vec<_>>(), vec![a, b, c]);
+
+        // Lucas is someone else (he shares a family phone): he leaves the group.
+        store.mark_distinct(&access, c, a, None, NOW).await.unwrap();
+        store.mark_distinct(&access, b, c, None, NOW).await.unwrap();
+        store.mark_distinct(&access, c, b, None, NOW).await.unwrap();
+        let groups = store.possible_duplicates(&access).await.unwrap();
+        assert_eq!(groups[0].people.iter().map(|p| p.id).collect::<Vec<_>>(), vec![a, b]);
+
+        // b into a, then a into c (staff changed their mind about which to keep): the
+        // oldest links (b's) lead to the last survivor, and every gift is there.
+        store.merge_people(&access, a, b, None, NOW + 1).await.unwrap();
+        assert!(
+            store.possible_duplicates(&access).await.unwrap().is_empty(),
+            "a and c are distinct"
+        );
+        store.merge_people(&access, c, a, None, NOW + 2).await.unwrap();
+        assert_eq!(store.holdings(&access, c).await.unwrap().gifts, 3);
+        assert_eq!(store.self_access(org.id, b).await.unwrap().unwrap().supporter_id(), c);
+        assert_eq!(store.self_access(org.id, a).await.unwrap().unwrap().supporter_id(), c);
+        let mut aka: Vec<String> = store
+            .merged_into(&access, c)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        aka.sort();
+        assert_eq!(aka, vec!["luc.roy@travail.example", "luc@example.org"]);
+        let kept = store.person(&access, c).await.unwrap();
+        assert_eq!(kept.email, "lucas@example.net");
+        assert_eq!(kept.phone.as_deref(), Some("+33612345678"));
+    }
+);
