@@ -1181,3 +1181,5 @@ person-merged = Records merged: everything the other record held is now here.
 person-merge-title = Merge with another record
 person-merge-hint = If this person has a second record under another address, compare and merge them.
 person-aka = Also used: { $emails }
+newsletter-embed-title = The newsletter sign-up form on your website
+newsletter-embed-intro = Copy one of these snippets into a page of your website: it shows the sign-up form of your newsletter. Sign-ups are confirmed by a link sent by email, as on the association's page.

@@ -1181,3 +1181,5 @@ person-merged = Fiches fusionnées : tout ce que contenait l’autre fiche est m
 person-merge-title = Fusionner avec une autre fiche
 person-merge-hint = Si cette personne a une seconde fiche sous une autre adresse, comparez-les et fusionnez-les.
 person-aka = A aussi utilisé : { $emails }
+newsletter-embed-title = Le formulaire d’inscription à la lettre sur votre site
+newsletter-embed-intro = Copiez l’un de ces codes dans une page de votre site : il affiche le formulaire d’inscription à votre lettre d’information. L’inscription est confirmée par un lien envoyé par e-mail, comme sur la page de l’association.

@@ -322,6 +322,95 @@ async fn host_site(html: String) -> u16 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_newsletter_snippet_subscribes_from_a_page_on_another_origin() {
+    let Some((_driver, b)) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    let page = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Les Amis du Puits</title></head>\
+         <body><h1>Nos nouvelles</h1>\
+         <script src=\"{}\" data-relais-newsletter=\"amis\" async></script></body></html>",
+        app.url("/widget.js"),
+    );
+    let port = host_site(page).await;
+    b.goto(&format!("http://localhost:{port}/")).await.unwrap();
+    let frame = b.wait().for_element(Locator::Css("iframe")).await.unwrap();
+    assert!(
+        frame
+            .attr("src")
+            .await
+            .unwrap()
+            .unwrap()
+            .ends_with("/o/amis/newsletter/widget")
+    );
+    b.enter_frame(0).await.unwrap();
+    wait_for(&b, "Recevoir la lettre d’information").await;
+    // A typing mistake is refused in place, the field keeps what was typed.
+    b.find(Locator::Id("nl-email"))
+        .await
+        .unwrap()
+        .send_keys("awa@example")
+        .await
+        .unwrap();
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "adresse").await;
+    let email = b.find(Locator::Id("nl-email")).await.unwrap();
+    assert_eq!(email.prop("value").await.unwrap().as_deref(), Some("awa@example"));
+    b.enter_parent_frame().await.unwrap();
+    screenshot(&b, "newsletter-widget-refused-on-another-site").await;
+    b.enter_frame(0).await.unwrap();
+    let email = b.find(Locator::Id("nl-email")).await.unwrap();
+    email.clear().await.unwrap();
+    email.send_keys("awa@example.org").await.unwrap();
+    b.find(Locator::Id("nl-first-name"))
+        .await
+        .unwrap()
+        .send_keys("Awa")
+        .await
+        .unwrap();
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "cliquez sur le lien").await;
+    assert!(
+        b.get_all_cookies().await.unwrap().is_empty(),
+        "no cookie for the host page or the frame"
+    );
+    b.enter_parent_frame().await.unwrap();
+    screenshot(&b, "newsletter-widget-on-another-site").await;
+    // Nothing is kept before the click in the e-mail (double opt-in), then the consent is.
+    let access = app.store.operator_access("amis").await.unwrap();
+    let awa = relais_core::Email::parse("awa@example.org").unwrap();
+    assert!(app.store.supporter_by_email(&access, &awa).await.unwrap().is_none());
+    let mail = app.last_email_to("awa@example.org").await;
+    let confirm = link_in(&mail, &app.url("/o/amis/newsletter/confirm"));
+    b.goto(&confirm).await.unwrap();
+    wait_for(&b, "C’est confirmé").await;
+    let person = app.store.supporter_by_email(&access, &awa).await.unwrap().unwrap();
+    assert_eq!(person.first_name, "Awa");
+    assert!(
+        app.store
+            .consent_granted(person_org(&app).await, person.id, "email", "newsletter")
+            .await
+            .unwrap()
+    );
+    b.close().await.unwrap();
+    app.stop().await;
+}
+
+async fn person_org(app: &TestApp) -> i64 {
+    app.store.org_by_slug("amis").await.unwrap().unwrap().id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_signs_from_a_page_on_another_origin() {
     use relais_core::petition::{PetitionInput, PetitionState};
     let Some((_driver, b)) = browser().await else { return };

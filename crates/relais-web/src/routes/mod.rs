@@ -233,6 +233,7 @@ pub(crate) fn router(state: Shared) -> Router {
             get(newsletter::sent).post(newsletter::subscribe),
         )
         .route("/o/{slug}/newsletter/confirm", get(newsletter::confirm))
+        .route("/o/{slug}/newsletter/widget", get(newsletter::widget))
         .route("/p/{slug}", get(petition::show))
         .route("/p/{slug}/sign", post(sign::sign))
         .route("/p/{slug}/share.png", get(share::image))

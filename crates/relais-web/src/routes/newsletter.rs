@@ -3,6 +3,10 @@
 //! it (double opt-in), and then the consent enters the ledger with its wording.
 //! The answer is the same whether or not the address was subscribed already, so
 //! the form tells nobody who reads the newsletter.
+//!
+//! The same form exists as an embeddable snippet (`/o/{org}/newsletter/widget`, or
+//! `<script src="…/widget.js" data-relais-newsletter="org">`): an iframe served by
+//! Relais that any association website can frame, with no cookie on the host page.
 
 use askama::Template;
 use axum::Form;
@@ -25,6 +29,8 @@ pub(crate) struct SubscribeForm {
     first_name: String,
     /// Honeypot, as on the signing form.
     website: String,
+    /// `1` when posted from the embedded form: answers stay in the iframe.
+    embed: String,
 }
 
 #[derive(Template)]
@@ -36,19 +42,63 @@ struct NewsletterTemplate {
     error: Option<String>,
     email: String,
     first_name: String,
+    embed: bool,
 }
 
-/// The newsletter page of `org`: a message (`text`), or the form as typed with its error.
+/// The embedded form: the same fields, a page of its own any site may frame.
+#[derive(Template)]
+#[template(path = "newsletter_widget.html")]
+struct NewsletterWidgetTemplate {
+    c: Chrome,
+    org_name: String,
+    org_slug: String,
+    text: String,
+    error: Option<String>,
+    email: String,
+    first_name: String,
+    embed: bool,
+}
+
+/// The newsletter page of `org`: a message (`text`), or the form as typed with its
+/// error; in the embeddable frame when `embed`.
 fn newsletter_page(
     state: &crate::AppState,
     org: &relais_store::Org,
     lang: Lang,
     text: String,
     refused: Option<(String, String, String)>,
+    embed: bool,
 ) -> Result<Response, AppError> {
     let t = state.tr(lang.or(org.locale()));
     let mut c = Chrome::new(t.clone(), t.get("newsletter-title"), &format!("/o/{}", org.slug));
     c.brand = Some(Brand::of(org));
+    if embed {
+        let failed = refused.is_some();
+        let (error, email, first_name) = match refused {
+            Some((e, email, first)) => (Some(e), email, first),
+            None => (None, String::new(), String::new()),
+        };
+        let template = NewsletterWidgetTemplate {
+            c,
+            org_name: org.name.clone(),
+            org_slug: org.slug.clone(),
+            text,
+            error,
+            email,
+            first_name,
+            embed,
+        };
+        let mut response = if failed {
+            crate::render::refused(&template)?
+        } else {
+            page(&template)?
+        };
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        return Ok(crate::routes::widget::embeddable(response));
+    }
     let template = match refused {
         Some((error, email, first_name)) => NewsletterTemplate {
             c,
@@ -57,6 +107,7 @@ fn newsletter_page(
             error: Some(error),
             email,
             first_name,
+            embed,
         },
         None => NewsletterTemplate {
             c,
@@ -65,6 +116,7 @@ fn newsletter_page(
             error: None,
             email: String::new(),
             first_name: String::new(),
+            embed,
         },
     };
     if template.error.is_some() {
@@ -86,7 +138,13 @@ pub(crate) async fn subscribe(
     state.limits.signing(ip)?;
     let locale = lang.or(org.locale());
     let t = state.tr(locale);
-    let done = Redirect::to(&format!("/o/{}/newsletter?s=sent", org.slug)).into_response();
+    let embed = form.embed == "1";
+    let done = Redirect::to(&if embed {
+        format!("/o/{}/newsletter/widget?s=sent", org.slug)
+    } else {
+        format!("/o/{}/newsletter?s=sent", org.slug)
+    })
+    .into_response();
     if !form.website.is_empty() {
         return Ok(done);
     }
@@ -101,7 +159,7 @@ pub(crate) async fn subscribe(
         Ok(e) if !relais_core::disposable::is_disposable(e.domain()) => e,
         _ => {
             let typed = (t.get("err-email"), form.email.chars().take(254).collect(), first_name);
-            return newsletter_page(&state, &org, lang, String::new(), Some(typed));
+            return newsletter_page(&state, &org, lang, String::new(), Some(typed), embed);
         }
     };
     let now = crate::now();
@@ -163,7 +221,24 @@ pub(crate) async fn sent(
     } else {
         String::new()
     };
-    newsletter_page(&state, &org, lang, text, None)
+    newsletter_page(&state, &org, lang, text, None, false)
+}
+
+/// `GET /o/{org}/newsletter/widget[?s=sent]`: the form to frame on another site.
+pub(crate) async fn widget(
+    State(state): State<Shared>,
+    Path(slug): Path<String>,
+    lang: Lang,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
+    let t = state.tr(lang.or(org.locale()));
+    let text = if q.s == "sent" {
+        t.get("newsletter-sent")
+    } else {
+        String::new()
+    };
+    newsletter_page(&state, &org, lang, text, None, true)
 }
 
 /// `GET /o/{org}/newsletter/confirm?token=…`: the link in the e-mail.
@@ -183,7 +258,7 @@ pub(crate) async fn confirm(
         (org_id.parse::<i64>().ok()? == org.id).then(|| (locale.to_owned(), first_name.to_owned(), email.to_owned()))
     });
     let Some((locale, first_name, email)) = parsed else {
-        return newsletter_page(&state, &org, lang, t.get("newsletter-link-invalid"), None);
+        return newsletter_page(&state, &org, lang, t.get("newsletter-link-invalid"), None, false);
     };
     let email = Email::parse(&email).map_err(|_| AppError::NotFound)?;
     state
@@ -204,5 +279,6 @@ pub(crate) async fn confirm(
         lang,
         t.arg("newsletter-confirmed", "org", &org.name),
         None,
+        false,
     )
 }

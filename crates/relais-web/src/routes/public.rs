@@ -33,6 +33,8 @@ struct OrgTemplate {
     email: String,
     first_name: String,
     error: Option<String>,
+    /// Never the embedded form here.
+    embed: bool,
 }
 
 /// Public pages are the same for everyone who asks in one language: cacheable by
@@ -82,6 +84,7 @@ fn render_org(state: &Shared, org: Org, lang: Lang, path: &str) -> Result<Respon
             org,
             logo_url,
             email: String::new(),
+            embed: false,
             first_name: String::new(),
             error: None,
         })?,

@@ -43,6 +43,8 @@ struct SettingsTemplate {
     slug_example: String,
     logo_url: Option<String>,
     timezones: &'static [&'static str],
+    /// This installation's origin, for the newsletter snippets.
+    origin: String,
 }
 
 fn input_of(org: &Org) -> SettingsInput {
@@ -93,6 +95,7 @@ fn template(
         input,
         logo_url: org.logo_path.as_ref().map(|p| format!("/media/{p}")),
         timezones: TIMEZONES,
+        origin: state.config.link(""),
         c,
     }
 }
