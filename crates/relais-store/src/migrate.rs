@@ -34,6 +34,10 @@ pub(crate) const SQLITE: Migrations = &[
         include_str!("../migrations/sqlite/0012_retention.sql"),
     ),
     ("0015_merge", include_str!("../migrations/sqlite/0015_merge.sql")),
+    (
+        "0016_consent_summary",
+        include_str!("../migrations/sqlite/0016_consent_summary.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -74,6 +78,10 @@ pub(crate) const POSTGRES: Migrations = &[
         include_str!("../migrations/postgres/0012_retention.sql"),
     ),
     ("0015_merge", include_str!("../migrations/postgres/0015_merge.sql")),
+    (
+        "0016_consent_summary",
+        include_str!("../migrations/postgres/0016_consent_summary.sql"),
+    ),
 ];
 
 pub(crate) const CREATE_TABLE: &str =

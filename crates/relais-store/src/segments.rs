@@ -95,26 +95,16 @@ macro_rules! impl_segment_store {
                         .push_bind(min.cents())
                         .push(")");
                 }
-                // The ledger's latest word per purpose, as sending reads it: the
-                // purpose's rows of the association in one pass of a covering index,
-                // a person kept when their last row is a yes.
+                // The ledger's latest word, as the triggers of `consents` keep it on
+                // the person (`0016_consent_summary`): read from an `(org_id, …)`
+                // index like any column of the person.
                 match seg.consent {
                     Some(relais_core::segment::ConsentFilter::Newsletter) => {
-                        qb.push(" AND s.id IN (SELECT supporter_id FROM consents WHERE org_id = ")
-                            .push_bind(org_id)
-                            .push(
-                                " AND channel = 'email' AND purpose = 'newsletter' GROUP BY supporter_id \
-                                 HAVING MAX(id) = MAX(CASE WHEN granted THEN id END))",
-                            );
+                        qb.push(" AND s.email_newsletter = TRUE");
                     }
                     Some(relais_core::segment::ConsentFilter::None) => {
-                        // No purpose whose latest word is a yes.
-                        qb.push(" AND s.id NOT IN (SELECT supporter_id FROM consents WHERE org_id = ")
-                            .push_bind(org_id)
-                            .push(
-                                " AND channel = 'email' GROUP BY supporter_id, purpose \
-                                 HAVING MAX(id) = MAX(CASE WHEN granted THEN id END))",
-                            );
+                        // No e-mail purpose whose latest word is a yes.
+                        qb.push(" AND s.email_consents = 0");
                     }
                     None => {}
                 }
