@@ -287,69 +287,72 @@ conformance!(
     }
 );
 
-conformance!(consent_filters_follow_the_ledger_through_merges_and_erasure, |store: DynStore| async move {
-    use petitions_support::*;
-    use posts_support::*;
-    use relais_core::segment::SegmentInput;
-    let (access, p) = published(&store, "fusion-accords").await;
-    store
-        .sign_batch(
-            &[
-                request(&p, "lit@example.org", "69003", (false, true)),
-                request(&p, "rien@example.org", "69003", (false, false)),
-                request(&p, "maj@example.org", "69003", (true, false)),
-            ],
-            NOW,
-        )
-        .await
-        .unwrap();
-    let count = |consent: &'static str| {
-        let store = store.clone();
-        let access = access.clone();
-        async move {
-            let seg = SegmentInput {
-                consent: consent.into(),
-                ..Default::default()
-            }
-            .parse()
-            .unwrap();
-            let n = store.count_people(&access, &seg, NOW).await.unwrap();
-            let listed = store.find_people(&access, &seg, 0, 100, NOW).await.unwrap();
-            assert_eq!(listed.len() as i64, n, "{consent}: the list and its count agree");
-            listed.into_iter().map(|p| p.email).collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(count("newsletter").await, vec!["lit@example.org"]);
-    assert_eq!(count("none").await, vec!["rien@example.org"]);
-    let lit = supporter_id(&store, &access, "lit@example.org").await;
-    let rien = supporter_id(&store, &access, "rien@example.org").await;
-    let maj = supporter_id(&store, &access, "maj@example.org").await;
-    // A withdrawal, then a new yes, then a withdrawal again: the latest word counts.
-    for (granted, at) in [(false, 1), (true, 2), (false, 3)] {
+conformance!(
+    consent_filters_follow_the_ledger_through_merges_and_erasure,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        use relais_core::segment::SegmentInput;
+        let (access, p) = published(&store, "fusion-accords").await;
         store
-            .record_consent(&consent_change(p.org_id, lit, "newsletter", granted), NOW + at)
+            .sign_batch(
+                &[
+                    request(&p, "lit@example.org", "69003", (false, true)),
+                    request(&p, "rien@example.org", "69003", (false, false)),
+                    request(&p, "maj@example.org", "69003", (true, false)),
+                ],
+                NOW,
+            )
             .await
             .unwrap();
+        let count = |consent: &'static str| {
+            let store = store.clone();
+            let access = access.clone();
+            async move {
+                let seg = SegmentInput {
+                    consent: consent.into(),
+                    ..Default::default()
+                }
+                .parse()
+                .unwrap();
+                let n = store.count_people(&access, &seg, NOW).await.unwrap();
+                let listed = store.find_people(&access, &seg, 0, 100, NOW).await.unwrap();
+                assert_eq!(listed.len() as i64, n, "{consent}: the list and its count agree");
+                listed.into_iter().map(|p| p.email).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(count("newsletter").await, vec!["lit@example.org"]);
+        assert_eq!(count("none").await, vec!["rien@example.org"]);
+        let lit = supporter_id(&store, &access, "lit@example.org").await;
+        let rien = supporter_id(&store, &access, "rien@example.org").await;
+        let maj = supporter_id(&store, &access, "maj@example.org").await;
+        // A withdrawal, then a new yes, then a withdrawal again: the latest word counts.
+        for (granted, at) in [(false, 1), (true, 2), (false, 3)] {
+            store
+                .record_consent(&consent_change(p.org_id, lit, "newsletter", granted), NOW + at)
+                .await
+                .unwrap();
+        }
+        assert!(count("newsletter").await.is_empty());
+        assert_eq!(count("none").await, vec!["lit@example.org", "rien@example.org"]);
+        store
+            .record_consent(&consent_change(p.org_id, lit, "newsletter", true), NOW + 4)
+            .await
+            .unwrap();
+        // The reader merged into the person who agreed to nothing: the survivor reads it.
+        store.merge_people(&access, rien, lit, None, NOW + 5).await.unwrap();
+        assert_eq!(count("newsletter").await, vec!["rien@example.org"]);
+        assert!(count("none").await.is_empty());
+        // The petition's news only: not "none", not the newsletter; erased: neither.
+        store.erase_person(&access, rien, None, NOW + 6).await.unwrap();
+        assert!(count("newsletter").await.is_empty());
+        store
+            .record_consent(
+                &consent_change(p.org_id, maj, &relais_core::post::updates_purpose(p.id), false),
+                NOW + 7,
+            )
+            .await
+            .unwrap();
+        assert_eq!(count("none").await, vec!["maj@example.org"]);
     }
-    assert!(count("newsletter").await.is_empty());
-    assert_eq!(count("none").await, vec!["lit@example.org", "rien@example.org"]);
-    store
-        .record_consent(&consent_change(p.org_id, lit, "newsletter", true), NOW + 4)
-        .await
-        .unwrap();
-    // The reader merged into the person who agreed to nothing: the survivor reads it.
-    store.merge_people(&access, rien, lit, None, NOW + 5).await.unwrap();
-    assert_eq!(count("newsletter").await, vec!["rien@example.org"]);
-    assert!(count("none").await.is_empty());
-    // The petition's news only: not "none", not the newsletter; erased: neither.
-    store.erase_person(&access, rien, None, NOW + 6).await.unwrap();
-    assert!(count("newsletter").await.is_empty());
-    store
-        .record_consent(
-            &consent_change(p.org_id, maj, &relais_core::post::updates_purpose(p.id), false),
-            NOW + 7,
-        )
-        .await
-        .unwrap();
-    assert_eq!(count("none").await, vec!["maj@example.org"]);
-});
+);

@@ -81,8 +81,11 @@ pub(crate) async fn list_page(
     let query = filters.query_string();
     let (people, total, filtered) = match filters.parse() {
         Ok(segment) => {
-            let people = state.store.find_people(access, &segment, after, PAGE, now).await?;
-            let total = state.store.count_people(access, &segment, now).await?;
+            // The page and its count are independent reads: side by side on the pool.
+            let (people, total) = tokio::try_join!(
+                state.store.find_people(access, &segment, after, PAGE, now),
+                state.store.count_people(access, &segment, now),
+            )?;
             (people, Some(total), !segment.is_everyone())
         }
         Err(refused) => {
@@ -98,15 +101,24 @@ pub(crate) async fn list_page(
     let total = total.map(|n| {
         c.t.arg("people-total", "count", &relais_core::project::format_count(n, locale))
     });
-    let mut segments = Vec::new();
-    for s in state.store.segments(access).await? {
+    // Each saved segment counted live, all at once rather than one after the other.
+    let saved = state.store.segments(access).await?;
+    let counts = futures_util::future::try_join_all(saved.iter().map(|s| async move {
         // A segment saved before a filter changed meaning may no longer parse: shown, not counted.
-        let count = match SegmentInput::from_query_string(&s.query).parse() {
-            Ok(seg) => relais_core::project::format_count(state.store.count_people(access, &seg, now).await?, locale),
-            Err(_) => "—".to_owned(),
-        };
-        segments.push((s, count));
-    }
+        match SegmentInput::from_query_string(&s.query).parse() {
+            Ok(seg) => state.store.count_people(access, &seg, now).await.map(Some),
+            Err(_) => Ok(None),
+        }
+    }))
+    .await?;
+    let segments = saved
+        .into_iter()
+        .zip(counts)
+        .map(|(s, n)| {
+            let shown = n.map_or_else(|| "—".to_owned(), |n| relais_core::project::format_count(n, locale));
+            (s, shown)
+        })
+        .collect();
     let petitions = state
         .store
         .petitions(access)
