@@ -221,6 +221,32 @@ conformance!(segments_filter_count_and_save, |store: DynStore| async move {
         ..Default::default()
     };
     assert_eq!(count(&store, &access, both, now).await.1, all(&["paul@example.org"]));
+    // With a consent or a place, the list filters are checked per person (`EXISTS`)
+    // instead of driving the query: the same people either way.
+    let with = |petition: bool, tag: &str, gave_min: &str, consent: &str, near: &str| SegmentInput {
+        petition: if petition { p.id.to_string() } else { String::new() },
+        tag: tag.into(),
+        gave_min: gave_min.into(),
+        consent: consent.into(),
+        near: near.into(),
+        km: if near.is_empty() { String::new() } else { "10".into() },
+        ..Default::default()
+    };
+    for (input, expected) in [
+        (with(true, "", "", "none", ""), vec!["paul@example.org"]),
+        (
+            with(true, "", "", "", "69002"),
+            vec!["marie@example.org", "paul@example.org"],
+        ),
+        (with(false, "bénévole", "", "none", ""), vec!["paul@example.org"]),
+        (with(false, "", "50", "none", ""), vec!["luc@example.org"]),
+        (with(false, "", "50", "newsletter", ""), vec![]),
+        (with(true, "bénévole", "", "", "69002"), vec!["paul@example.org"]),
+        (with(true, "", "", "newsletter", "69002"), vec![]),
+    ] {
+        let shown = format!("{input:?}");
+        assert_eq!(count(&store, &access, input, now).await.1, all(&expected), "{shown}");
+    }
 
     // Saved segments: by name, unique per association, deleted.
     let s = store
