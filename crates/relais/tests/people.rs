@@ -146,6 +146,34 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
     assert_eq!(json["consents"].as_array().unwrap().len(), 2);
     assert_eq!(json["tags"][0], "bénévole");
     assert_eq!(json["staff_notes"][0]["text"], "Rencontrée au forum des associations.");
+    // The same as a page the person can read, with the exact words they agreed to.
+    let r = app.get(&format!("/admin/people/{id}/export.html")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let dossier = r.text().await.unwrap();
+    for expected in [
+        "Ce que Les Amis du Puits sait de vous",
+        "awa@example.org",
+        "Awa Mensah",
+        "Un puits pour Kpalimé",
+        "confirmée",
+        "Je souhaite recevoir la lettre d’information de Les Amis du Puits par e-mail.",
+        "Confirmez votre signature",
+        "bénévole",
+        "Rencontrée au forum des associations.",
+    ] {
+        assert!(dossier.contains(expected), "{expected} missing:\n{dossier}");
+    }
+    let access = app.store.operator_access("amis").await.unwrap();
+    let exports = app
+        .store
+        .audit_log(&access, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, _, action, _)| action == "export_person")
+        .count();
+    assert_eq!(exports, 2, "both exports are in the audit log");
 
     // Erasure needs the box ticked, then removes the person and keeps the count.
     let csrf = hidden(&page, "csrf");
@@ -179,7 +207,10 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
     assert!(!csv.contains("awa@example.org") && !csv.contains("Mensah"), "{csv}");
     let log = app.store.audit_log(&access, 10).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|(_, _, a, _)| a.as_str()).collect();
-    assert_eq!(actions, ["erase_person", "export_person", "export_people"]);
+    assert_eq!(
+        actions,
+        ["erase_person", "export_person", "export_person", "export_people"]
+    );
     assert!(
         app.store.tags(&access, id).await.unwrap().is_empty(),
         "tags go with the person"

@@ -20,6 +20,7 @@ pub(crate) mod newsletter;
 pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
 pub(crate) mod people;
+pub(crate) mod person_export;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
 pub(crate) mod pledge_stop;
@@ -205,6 +206,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/people/{id}/notes", post(people::note))
         .route("/admin/people/{id}", get(people::show))
         .route("/admin/people/{id}/export.json", get(people::export))
+        .route("/admin/people/{id}/export.html", get(person_export::show))
         .route("/admin/people/{id}/erase", post(people::erase))
         .route(
             "/admin/api-keys",
