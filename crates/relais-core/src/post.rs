@@ -6,6 +6,30 @@
 use crate::petition::{milestone_reached, next_milestone};
 use crate::settings::FieldError;
 
+/// Why a petition cannot take a post now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PostRefused {
+    /// Its victory was declared already.
+    #[error("the victory was declared already")]
+    VictoryTwice,
+    /// Its state does not allow it (a draft has nobody to tell; a rejected petition cannot win).
+    #[error("the petition's state does not allow this post")]
+    State,
+}
+
+/// Whether a post of `kind` may be written on a petition in `state`. Checked before
+/// any uploaded file is stored, and again under the write lock.
+pub fn post_allowed(kind: PostKind, state: crate::petition::PetitionState) -> Result<(), PostRefused> {
+    use crate::petition::PetitionState;
+    match kind {
+        PostKind::Victory if state == PetitionState::Victory => Err(PostRefused::VictoryTwice),
+        PostKind::Victory if !state.can_become(PetitionState::Victory) => Err(PostRefused::State),
+        PostKind::Victory => Ok(()),
+        _ if !state.is_public() => Err(PostRefused::State),
+        _ => Ok(()),
+    }
+}
+
 /// The kinds of post. Staff write the first three; milestones are written by Relais.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PostKind {
@@ -155,6 +179,20 @@ pub fn milestone_due(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn posts_follow_the_petitions_state() {
+        use super::{PostKind, PostRefused, post_allowed};
+        use crate::petition::PetitionState;
+        assert_eq!(post_allowed(PostKind::Update, PetitionState::Published), Ok(()));
+        assert_eq!(post_allowed(PostKind::Update, PetitionState::Draft), Err(PostRefused::State));
+        assert_eq!(post_allowed(PostKind::Victory, PetitionState::Published), Ok(()));
+        assert_eq!(
+            post_allowed(PostKind::Victory, PetitionState::Victory),
+            Err(PostRefused::VictoryTwice)
+        );
+        assert_eq!(post_allowed(PostKind::Victory, PetitionState::Draft), Err(PostRefused::State));
+    }
+
     use super::*;
 
     fn today() -> jiff::civil::Date {

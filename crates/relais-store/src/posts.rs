@@ -37,30 +37,26 @@ macro_rules! impl_post_store {
                     .as_deref()
                     .and_then(PetitionState::parse)
                     .ok_or($crate::StoreError::NotFound)?;
-                match post.draft.kind {
-                    PostKind::Victory if state == PetitionState::Victory => {
+                match relais_core::post::post_allowed(post.draft.kind, state) {
+                    Err(relais_core::post::PostRefused::VictoryTwice) => {
                         return Err($crate::StoreError::Conflict("victory"));
                     }
-                    PostKind::Victory if !state.can_become(PetitionState::Victory) => {
-                        return Err($crate::StoreError::Conflict("state"));
+                    Err(relais_core::post::PostRefused::State) => return Err($crate::StoreError::Conflict("state")),
+                    Ok(()) => {}
+                }
+                if post.draft.kind == PostKind::Victory {
+                    // Compare-and-set under the write lock: one victory, whoever clicks first.
+                    let done = sqlx::query(
+                        "UPDATE petitions SET state = 'victory', updated_at = $3 WHERE id = $1 AND state = $2",
+                    )
+                    .bind(post.petition_id)
+                    .bind(state.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::Conflict("victory"));
                     }
-                    PostKind::Victory => {
-                        // Compare-and-set under the write lock: one victory, whoever clicks first.
-                        let done = sqlx::query(
-                            "UPDATE petitions SET state = 'victory', updated_at = $3 WHERE id = $1 AND state = $2",
-                        )
-                        .bind(post.petition_id)
-                        .bind(state.as_str())
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        if done.rows_affected() == 0 {
-                            return Err($crate::StoreError::Conflict("victory"));
-                        }
-                    }
-                    // Nobody has signed a draft: there is no one to tell.
-                    _ if !state.is_public() => return Err($crate::StoreError::Conflict("state")),
-                    _ => {}
                 }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO petition_posts (org_id, petition_id, kind, body, image_path, document_path, \

@@ -432,9 +432,20 @@ async fn the_response_and_the_victory_are_told_once(app: &TestApp) {
     let mail = app.last_email_to("awa@example.org").await;
     assert_eq!(mail.subject, "Victoire : «\u{a0}Un puits pour Kpalimé\u{a0}»");
     assert!(mail.text.contains("Le forage commence en mars."));
-    let r = post_news(app, p.id, "victory", &[("body", "Encore ?")], None).await;
+    // A second victory is refused, and its photo is not stored (a new picture, so
+    // any new file in the media folder would be this one).
+    let media_files = || std::fs::read_dir(app.data.join("media")).map_or(0, |d| d.count());
+    let before = media_files();
+    let mut other = image::RgbImage::from_pixel(640, 400, image::Rgb([200, 40, 40]));
+    other.put_pixel(1, 1, image::Rgb([0, 0, 0]));
+    let mut photo = Vec::new();
+    other
+        .write_to(&mut std::io::Cursor::new(&mut photo), image::ImageFormat::Png)
+        .unwrap();
+    let r = post_news(app, p.id, "victory", &[("body", "Encore ?")], Some(("image", photo))).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("déjà été déclarée"));
+    assert_eq!(media_files(), before, "a refused post leaves no file behind");
     app.drain().await;
     assert_eq!(mails(app, "awa@example.org", "Victoire").len(), 1);
     let page = client()

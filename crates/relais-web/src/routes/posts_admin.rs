@@ -190,6 +190,16 @@ pub(crate) async fn create(
         Ok(draft) => draft,
         Err(errors) => return refuse(errors, input).await,
     };
+    // Refused before any file is written, so a refused post leaves nothing on disk
+    // (stored files are named by their content and may be another post's too, so
+    // they cannot simply be deleted afterwards).
+    if let Err(refusal) = relais_core::post::post_allowed(kind, petition.state) {
+        let code = match refusal {
+            relais_core::post::PostRefused::VictoryTwice => "err-victory-twice",
+            relais_core::post::PostRefused::State => "err-post-state",
+        };
+        return refuse(vec![FieldError::new("body", code)], input).await;
+    }
     let media = state.config.data_dir.join("media");
     let mut image = None;
     let mut document = None;
