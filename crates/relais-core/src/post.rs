@@ -184,13 +184,19 @@ mod tests {
         use super::{PostKind, PostRefused, post_allowed};
         use crate::petition::PetitionState;
         assert_eq!(post_allowed(PostKind::Update, PetitionState::Published), Ok(()));
-        assert_eq!(post_allowed(PostKind::Update, PetitionState::Draft), Err(PostRefused::State));
+        assert_eq!(
+            post_allowed(PostKind::Update, PetitionState::Draft),
+            Err(PostRefused::State)
+        );
         assert_eq!(post_allowed(PostKind::Victory, PetitionState::Published), Ok(()));
         assert_eq!(
             post_allowed(PostKind::Victory, PetitionState::Victory),
             Err(PostRefused::VictoryTwice)
         );
-        assert_eq!(post_allowed(PostKind::Victory, PetitionState::Draft), Err(PostRefused::State));
+        assert_eq!(
+            post_allowed(PostKind::Victory, PetitionState::Draft),
+            Err(PostRefused::State)
+        );
     }
 
     use super::*;

@@ -38,6 +38,10 @@ pub(crate) const SQLITE: Migrations = &[
         "0016_consent_summary",
         include_str!("../migrations/sqlite/0016_consent_summary.sql"),
     ),
+    (
+        "0017_search_collation",
+        include_str!("../migrations/sqlite/0017_search_collation.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -81,6 +85,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0016_consent_summary",
         include_str!("../migrations/postgres/0016_consent_summary.sql"),
+    ),
+    (
+        "0017_search_collation",
+        include_str!("../migrations/postgres/0017_search_collation.sql"),
     ),
 ];
 

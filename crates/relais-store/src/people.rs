@@ -2,7 +2,7 @@
 //! people list, a person's timeline, and erasure.
 
 macro_rules! impl_people_store {
-    ($store:ty) => {
+    ($store:ty, collate = $collate:literal) => {
         #[async_trait::async_trait]
         impl $crate::PeopleStore for $store {
             async fn search_people(
@@ -48,11 +48,17 @@ macro_rules! impl_people_store {
                         let mut c = q.chars();
                         c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
                     };
+                    // Byte order whatever the database's collation (`$collate`).
+                    let (email, last, first) = (
+                        concat!("email", $collate),
+                        concat!("last_name", $collate),
+                        concat!("first_name", $collate),
+                    );
                     let sql = format!(
                         "SELECT {COLUMNS} FROM supporters WHERE org_id = $1 AND id > $2 AND (\
-                         (email >= $3 AND email < $4) OR (last_name >= $5 AND last_name < $6) \
-                         OR (first_name >= $5 AND first_name < $6) OR (last_name >= $3 AND last_name < $4) \
-                         OR (first_name >= $3 AND first_name < $4) OR postcode = $3) \
+                         ({email} >= $3 AND {email} < $4) OR ({last} >= $5 AND {last} < $6) \
+                         OR ({first} >= $5 AND {first} < $6) OR ({last} >= $3 AND {last} < $4) \
+                         OR ({first} >= $3 AND {first} < $4) OR postcode = $3) \
                          ORDER BY id LIMIT $7"
                     );
                     sqlx::query_as(sqlx::AssertSqlSafe(sql))

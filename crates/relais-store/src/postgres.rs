@@ -86,7 +86,7 @@ crate::orgs::impl_org_store!(PgStore, sqlx::PgConnection);
 crate::staff::impl_staff_store!(PgStore, sqlx::PgConnection);
 crate::petitions::impl_petition_store!(PgStore, sqlx::PgConnection);
 crate::supporters::impl_supporter_store!(PgStore);
-crate::people::impl_people_store!(PgStore);
+crate::people::impl_people_store!(PgStore, collate = " COLLATE \"C\"");
 crate::retention::impl_retention_store!(PgStore);
 crate::merge::impl_merge_store!(PgStore, row_lock = "FOR UPDATE");
 crate::donations::impl_donation_store!(PgStore, sqlx::Postgres);
@@ -109,7 +109,13 @@ crate::cohorts::impl_loop_store!(PgStore);
 crate::funding_changes::impl_funding_changes!(PgStore, alloc_lock = "SELECT pg_advisory_xact_lock($1)");
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // A range would depend on the database's collation; LIKE does not.
-crate::segments::impl_segment_store!(PgStore, sqlx::Postgres, erased = "s.email LIKE 'erased-%'");
+// Text ranges compare bytes whatever the database's collation (`0017_search_collation`).
+crate::segments::impl_segment_store!(
+    PgStore,
+    sqlx::Postgres,
+    erased = "s.email COLLATE \"C\" >= 'erased-' AND s.email COLLATE \"C\" < 'erased.'",
+    collate = " COLLATE \"C\""
+);
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
 

@@ -7,7 +7,7 @@
 //! and subscribing move).
 
 macro_rules! impl_segment_store {
-    ($store:ty, $db:ty, erased = $erased:literal) => {
+    ($store:ty, $db:ty, erased = $erased:literal, collate = $collate:literal) => {
         impl $store {
             /// Appends ` AND …` for every filter of `seg` to `qb`, whose query reads
             /// `supporters s`.
@@ -46,9 +46,9 @@ macro_rules! impl_segment_store {
                         ] {
                             qb.push("SELECT id FROM supporters WHERE org_id = ")
                                 .push_bind(org_id)
-                                .push(format!(" AND {column} >= "))
+                                .push(format!(" AND {column}{} >= ", $collate))
                                 .push_bind(from.clone())
-                                .push(format!(" AND {column} < "))
+                                .push(format!(" AND {column}{} < ", $collate))
                                 .push_bind(end(from))
                                 .push(" UNION ");
                         }

@@ -86,7 +86,7 @@ crate::orgs::impl_org_store!(SqliteStore, sqlx::SqliteConnection);
 crate::staff::impl_staff_store!(SqliteStore, sqlx::SqliteConnection);
 crate::petitions::impl_petition_store!(SqliteStore, sqlx::SqliteConnection);
 crate::supporters::impl_supporter_store!(SqliteStore);
-crate::people::impl_people_store!(SqliteStore);
+crate::people::impl_people_store!(SqliteStore, collate = "");
 crate::retention::impl_retention_store!(SqliteStore);
 crate::merge::impl_merge_store!(SqliteStore, row_lock = "");
 crate::donations::impl_donation_store!(SqliteStore, sqlx::Sqlite);
@@ -107,7 +107,8 @@ crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 crate::segments::impl_segment_store!(
     SqliteStore,
     sqlx::Sqlite,
-    erased = "s.email >= 'erased-' AND s.email < 'erased.'"
+    erased = "s.email >= 'erased-' AND s.email < 'erased.'",
+    collate = ""
 );
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");

@@ -45,10 +45,18 @@ impl TestDatabase {
                 let admin = sqlx::PgPool::connect(&admin_url)
                     .await
                     .expect("connect to RELAIS_TEST_DATABASE_URL");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&admin)
-                    .await
-                    .expect("create test database");
+                // A French association's server sorts text the French way, not byte
+                // by byte: tests run under that collation (ICU's, which every
+                // PostgreSQL package ships) so that nothing relies on the C order.
+                let french = format!(
+                    "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'fr-FR' LOCALE 'C.UTF-8'"
+                );
+                if sqlx::query(sqlx::AssertSqlSafe(french)).execute(&admin).await.is_err() {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(&admin)
+                        .await
+                        .expect("create test database");
+                }
                 admin.close().await;
                 let mut url = url::Url::parse(&admin_url).expect("RELAIS_TEST_DATABASE_URL is a URL");
                 url.set_path(&name);

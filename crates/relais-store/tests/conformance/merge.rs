@@ -3,8 +3,16 @@
 use super::*;
 use relais_core::merge::{DuplicateReason, MergeError};
 
-/// A paid gift from `address` with a mobile number, in a campaign of `access`.
-async fn give(store: &DynStore, access: &OrgAccess, address: &str, last_name: &str, phone: &str, reference: &str) {
+/// A paid gift from `address` with a mobile number, in a campaign of `access` (made
+/// on the first call).
+pub(crate) async fn give(
+    store: &DynStore,
+    access: &OrgAccess,
+    address: &str,
+    last_name: &str,
+    phone: &str,
+    reference: &str,
+) {
     let campaign = match store.campaigns(access).await.unwrap().into_iter().next() {
         Some(c) => c,
         None => store

@@ -347,3 +347,66 @@ conformance!(
         assert_eq!(store.count_people(&other, &Default::default(), NOW).await.unwrap(), 1);
     }
 );
+
+conformance!(
+    search_by_prefix_reads_text_as_typed_on_both_backends,
+    |store: DynStore| async move {
+        use relais_core::segment::SegmentInput;
+        let (org, owner) = new_org(&store, "prefixes", "chair@prefixes.example").await;
+        let access = store.authorise(owner.id, org.id).await.unwrap().unwrap();
+        let give = super::merge::give;
+        give(
+            &store,
+            &access,
+            "d.durand@example.org",
+            "Durand",
+            "06 11 11 11 11",
+            "pre-1",
+        )
+        .await;
+        give(&store, &access, "durr@example.org", "Dürr", "06 22 22 22 22", "pre-2").await;
+        give(
+            &store,
+            &access,
+            "dupont@example.org",
+            "Du-Rand",
+            "06 33 33 33 33",
+            "pre-3",
+        )
+        .await;
+        give(&store, &access, "eric@example.org", "Éric", "06 44 44 44 44", "pre-4").await;
+        // PostgreSQL compares text in the database's collation (here French): the
+        // prefix ranges are read byte by byte there too, as SQLite does, so both
+        // backends find the same people and a linguistic order cannot hide anyone.
+        for (q, expected) in [
+            ("dur", vec!["d.durand@example.org", "durr@example.org"]),
+            ("Dur", vec!["d.durand@example.org", "durr@example.org"]),
+            ("Dür", vec!["durr@example.org"]),
+            ("DÜRR", vec!["durr@example.org"]),
+            ("du-", vec!["dupont@example.org"]),
+            ("Éri", vec!["eric@example.org"]),
+            ("eri", vec!["eric@example.org"]),
+        ] {
+            let seg = SegmentInput {
+                q: q.into(),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap();
+            let mut found: Vec<String> = store
+                .find_people(&access, &seg, 0, 50, NOW)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.email)
+                .collect();
+            found.sort();
+            assert_eq!(found, expected, "q={q}");
+            assert_eq!(
+                store.count_people(&access, &seg, NOW).await.unwrap(),
+                expected.len() as i64,
+                "q={q}"
+            );
+        }
+    }
+);
