@@ -18,6 +18,7 @@ pub mod legal;
 pub mod locale;
 pub mod map;
 pub mod markdown;
+pub mod message;
 pub mod money;
 pub mod offline_batch;
 pub mod password;

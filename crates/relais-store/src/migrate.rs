@@ -33,6 +33,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0012_retention",
         include_str!("../migrations/sqlite/0012_retention.sql"),
     ),
+    ("0013_messages", include_str!("../migrations/sqlite/0013_messages.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -71,6 +72,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0012_retention",
         include_str!("../migrations/postgres/0012_retention.sql"),
+    ),
+    (
+        "0013_messages",
+        include_str!("../migrations/postgres/0013_messages.sql"),
     ),
 ];
 

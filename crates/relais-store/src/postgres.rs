@@ -109,6 +109,7 @@ crate::funding_changes::impl_funding_changes!(PgStore, alloc_lock = "SELECT pg_a
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // A range would depend on the database's collation; LIKE does not.
 crate::segments::impl_segment_store!(PgStore, sqlx::Postgres, erased = "s.email LIKE 'erased-%'");
+crate::messages::impl_message_store!(PgStore, sqlx::Postgres, claim_lock = "FOR UPDATE SKIP LOCKED");
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
 

@@ -15,6 +15,8 @@ pub(crate) mod loop_admin;
 pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod me_story;
+pub(crate) mod message_send_admin;
+pub(crate) mod messages_admin;
 pub(crate) mod newsletter;
 pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
@@ -195,6 +197,16 @@ pub(crate) fn router(state: Shared) -> Router {
             "/admin/people/retention",
             get(retention_admin::show).post(retention_admin::save),
         )
+        .route("/admin/messages", get(messages_admin::list).post(messages_admin::create))
+        .route("/admin/messages/new", get(messages_admin::new))
+        .route(
+            "/admin/messages/{id}",
+            get(messages_admin::show).post(messages_admin::update),
+        )
+        .route("/admin/messages/{id}/test", post(message_send_admin::test))
+        .route("/admin/messages/{id}/send", post(message_send_admin::send))
+        .route("/admin/messages/{id}/schedule", post(message_send_admin::schedule))
+        .route("/admin/messages/{id}/cancel", post(message_send_admin::cancel))
         .route("/admin/segments", post(segments_admin::save))
         .route("/admin/segments/{id}/delete", post(segments_admin::delete))
         .route("/admin/people/{id}/tags", post(people::tag))
