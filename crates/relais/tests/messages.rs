@@ -31,11 +31,12 @@ async fn setup(app: &TestApp) -> (i64, i64) {
             .await
             .unwrap();
     }
-    let person = |address: &'static str| {
+    let mut ids = Vec::new();
+    for address in ["awa@example.org", "carl@example.org"] {
         let email = relais_core::Email::parse(address).unwrap();
-        async move { app.store.supporter_by_email(&access, &email).await.unwrap().unwrap().id }
-    };
-    let (awa, carl) = (person("awa@example.org").await, person("carl@example.org").await);
+        ids.push(app.store.supporter_by_email(&access, &email).await.unwrap().unwrap().id);
+    }
+    let (awa, carl) = (ids[0], ids[1]);
     app.store
         .record_consent(
             &relais_store::ConsentChange {
