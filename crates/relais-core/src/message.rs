@@ -432,16 +432,27 @@ mod tests {
         let html = m.html.unwrap();
         assert!(!html.contains("<a"), "{html}");
         assert!(!html.contains("<b>") && !html.contains("<strong>"), "{html}");
-        assert!(html.contains("[gagné](https://evil.example) &lt;b&gt;x&lt;/b&gt; **y**"), "{html}");
+        assert!(
+            html.contains("[gagné](https://evil.example) &lt;b&gt;x&lt;/b&gt; **y**"),
+            "{html}"
+        );
         // The text part is plain text: the value as typed.
         assert_eq!(m.text, "Bonjour [gagné](https://evil.example) <b>x</b> **y**");
     }
 
     #[test]
     fn links_of_the_html_part_are_tracked_and_the_text_part_has_none() {
-        let d = input("s", "Voir [le puits](https://example.org/puits).").parse().unwrap();
-        let m = render(&d, &values("Awa"), Locale::Fr, |u| format!("https://relais.example/r?{u}"));
-        assert!(m.html.unwrap().contains("href=\"https://relais.example/r?https://example.org/puits\""));
+        let d = input("s", "Voir [le puits](https://example.org/puits).")
+            .parse()
+            .unwrap();
+        let m = render(&d, &values("Awa"), Locale::Fr, |u| {
+            format!("https://relais.example/r?{u}")
+        });
+        assert!(
+            m.html
+                .unwrap()
+                .contains("href=\"https://relais.example/r?https://example.org/puits\"")
+        );
         let mut plain = d.clone();
         plain.html = false;
         assert_eq!(render(&plain, &values("Awa"), Locale::Fr, str::to_owned).html, None);
@@ -458,8 +469,14 @@ mod tests {
         // 2027-01-15 10:00 in Paris is 09:00 UTC.
         let at = parse_schedule("2027-01-15T10:00", "Europe/Paris", 0).unwrap();
         assert_eq!(at, 1_800_003_600);
-        assert_eq!(parse_schedule("2027-01-15T10:00", "Europe/Paris", at).unwrap_err().code, "err-schedule-past");
-        assert_eq!(parse_schedule("demain", "Europe/Paris", 0).unwrap_err().code, "err-datetime");
+        assert_eq!(
+            parse_schedule("2027-01-15T10:00", "Europe/Paris", at).unwrap_err().code,
+            "err-schedule-past"
+        );
+        assert_eq!(
+            parse_schedule("demain", "Europe/Paris", 0).unwrap_err().code,
+            "err-datetime"
+        );
     }
 
     #[test]

@@ -1204,3 +1204,5 @@ message-test-subject = [TEST] { $subject }
 err-merge-field = Champ de fusion inconnu : {"{{"}{ $value }{"}}"}. Champs possibles : first_name, last_name, email, postcode.
 err-schedule-past = Choisissez une date et une heure à venir.
 unsubscribe-newsletter = La lettre d’information de cette association.
+message-recipients-line = Destinataires : { $who }
+message-purpose-line = Accord nécessaire : { $purpose }

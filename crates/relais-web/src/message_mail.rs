@@ -21,12 +21,15 @@ use crate::post_mail::{Links, transient};
 /// A message and its association are read once per this long, not per copy.
 const CONTEXT_TTL: Duration = Duration::from_secs(30);
 
+/// A message being sent and its association.
+type Context = Arc<(Message, Org)>;
+
 /// Messages being sent, with their association, recently read.
 #[derive(Default)]
-pub(crate) struct MessageCache(Mutex<HashMap<i64, (Instant, Arc<(Message, Org)>)>>);
+pub(crate) struct MessageCache(Mutex<HashMap<i64, (Instant, Context)>>);
 
 impl MessageCache {
-    async fn get(&self, ctx: &Ctx<'_>, id: i64) -> Result<Option<Arc<(Message, Org)>>, DeliveryError> {
+    async fn get(&self, ctx: &Ctx<'_>, id: i64) -> Result<Option<Context>, DeliveryError> {
         if let Ok(map) = self.0.lock()
             && let Some((at, found)) = map.get(&id)
             && at.elapsed() < CONTEXT_TTL

@@ -91,7 +91,10 @@ async fn message_story(app: &TestApp) {
     let list = app.get("/admin/messages").await.text().await.unwrap();
     assert!(list.contains("/admin/messages/new"));
     let people = app.get("/admin/people?consent=newsletter").await.text().await.unwrap();
-    assert!(people.contains("/admin/messages/new?segment=query%3Aconsent%3Dnewsletter"), "{people}");
+    assert!(
+        people.contains("/admin/messages/new?segment=query%3Aconsent%3Dnewsletter"),
+        "{people}"
+    );
     let csrf = hidden(&app.get("/admin/messages/new").await.text().await.unwrap(), "csrf");
     let r = app
         .post(
@@ -120,8 +123,14 @@ async fn message_story(app: &TestApp) {
     let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
     // The preview is written for a real person who agreed, with the count.
     let page = app.get(&path).await.text().await.unwrap();
-    assert!(page.contains("Sera envoyé à 2 personnes qui ont accepté de le recevoir."), "{page}");
-    assert!(page.contains("Awa, le puits coule") && page.contains("<p>Bonjour Awa,</p>"), "{page}");
+    assert!(
+        page.contains("Sera envoyé à 2 personnes qui ont accepté de le recevoir."),
+        "{page}"
+    );
+    assert!(
+        page.contains("Awa, le puits coule") && page.contains("<p>Bonjour Awa,</p>"),
+        "{page}"
+    );
 
     // A test to the staff member's own address, marked, without anyone's way out.
     let csrf = hidden(&app.get(&path).await.text().await.unwrap(), "csrf");
@@ -129,32 +138,64 @@ async fn message_story(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let test = app.last_email_to("chair@amis.example").await;
     assert_eq!(test.subject, "[TEST] Camille, le puits coule");
-    assert!(!test.raw.contains("List-Unsubscribe:"), "a test has nobody to unsubscribe");
-    assert_eq!(app.store.message_stats(&app.store.operator_access("amis").await.unwrap(), id).await.unwrap().recipients, 0);
+    assert!(
+        !test.raw.contains("List-Unsubscribe:"),
+        "a test has nobody to unsubscribe"
+    );
+    assert_eq!(
+        app.store
+            .message_stats(&app.store.operator_access("amis").await.unwrap(), id)
+            .await
+            .unwrap()
+            .recipients,
+        0
+    );
 
     // Scheduling: refused in the past (422, at its field), accepted ahead; nothing leaves before.
-    let r = app.post(&format!("{path}/schedule"), &[("csrf", csrf.as_str()), ("at", "2020-01-01T10:00")]).await;
+    let r = app
+        .post(
+            &format!("{path}/schedule"),
+            &[("csrf", csrf.as_str()), ("at", "2020-01-01T10:00")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(page.contains("Choisissez une date et une heure à venir.") && page.contains("value=\"2020-01-01T10:00\""));
-    let r = app.post(&format!("{path}/schedule"), &[("csrf", csrf.as_str()), ("at", "2099-06-01T09:30")]).await;
+    let r = app
+        .post(
+            &format!("{path}/schedule"),
+            &[("csrf", csrf.as_str()), ("at", "2099-06-01T09:30")],
+        )
+        .await;
     assert_eq!(location(&r), format!("{path}?done=message-scheduled"));
     app.drain().await;
-    assert!(mails_with(app, "awa@example.org", "le puits coule").is_empty(), "not before its time");
+    assert!(
+        mails_with(app, "awa@example.org", "le puits coule").is_empty(),
+        "not before its time"
+    );
     let page = app.get(&path).await.text().await.unwrap();
-    assert!(page.contains("Programmé") && page.contains("2099-06-01 09:30"), "{page}");
+    assert!(
+        page.contains("Programmé") && page.contains("2099-06-01 09:30"),
+        "{page}"
+    );
 
     // Sending now asks first, with the number of people who agreed.
     let r = app.post(&format!("{path}/send"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let confirm = r.text().await.unwrap();
-    assert!(confirm.contains("Envoyer ce message maintenant à 2 personnes"), "{confirm}");
+    assert!(
+        confirm.contains("Envoyer ce message maintenant à 2 personnes"),
+        "{confirm}"
+    );
     let r = app
         .post(&format!("{path}/send"), &[("csrf", csrf.as_str()), ("confirm", "yes")])
         .await;
     assert_eq!(location(&r), format!("{path}?done=message-sending"));
     app.drain().await;
-    assert!(mails_with(app, "carl@example.org", "le puits coule").is_empty(), "Carl withdrew");
+    assert!(
+        mails_with(app, "carl@example.org", "le puits coule").is_empty(),
+        "Carl withdrew"
+    );
     let anon = &mails_with(app, "anon@example.org", "le puits coule")[0];
     assert_eq!(anon.subject, "ami·e, le puits coule");
     let mail = &mails_with(app, "awa@example.org", "le puits coule")[0];
@@ -163,7 +204,11 @@ async fn message_story(app: &TestApp) {
     assert!(mail.from.contains("Les Amis du Puits"));
     // The visible way out is the RFC 8058 one.
     let unsubscribe = link_in(mail, &app.url("/u/"));
-    assert!(mail.raw.contains(&format!("List-Unsubscribe: <{unsubscribe}>")), "{}", mail.raw);
+    assert!(
+        mail.raw.contains(&format!("List-Unsubscribe: <{unsubscribe}>")),
+        "{}",
+        mail.raw
+    );
     assert!(mail.raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
     assert!(mail.html.contains("Se désabonner"));
     // Its link is counted, then leads where the author pointed.
@@ -194,15 +239,24 @@ async fn message_story(app: &TestApp) {
         .message_stats(&app.store.operator_access("amis").await.unwrap(), id)
         .await
         .unwrap();
-    assert_eq!((stats.recipients, stats.sent, stats.unsubscribes, stats.clicks), (2, 2, 1, 1));
+    assert_eq!(
+        (stats.recipients, stats.sent, stats.unsubscribes, stats.clicks),
+        (2, 2, 1, 1)
+    );
     let r = app.post(&format!("{path}/cancel"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let list = app.get("/admin/messages").await.text().await.unwrap();
-    assert!(list.contains("{{first_name}}, le puits coule") && list.contains("Envoyé"), "{list}");
+    assert!(
+        list.contains("{{first_name}}, le puits coule") && list.contains("Envoyé"),
+        "{list}"
+    );
 
     // Her page says she received it.
     let person = app.get(&format!("/admin/people/{awa}")).await.text().await.unwrap();
-    assert!(person.contains("Message reçu") && person.contains("{{first_name}}, le puits coule"), "{person}");
+    assert!(
+        person.contains("Message reçu") && person.contains("{{first_name}}, le puits coule"),
+        "{person}"
+    );
 
     // The next message is not sent to her.
     let next = compose(app, "Deuxième nouvelle", "Encore du nouveau, {{first_name|à vous}}.").await;
@@ -211,7 +265,10 @@ async fn message_story(app: &TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     app.drain().await;
-    assert!(mails_with(app, "awa@example.org", "Deuxième").is_empty(), "Awa unsubscribed");
+    assert!(
+        mails_with(app, "awa@example.org", "Deuxième").is_empty(),
+        "Awa unsubscribed"
+    );
     let anon = &mails_with(app, "anon@example.org", "Deuxième")[0];
     assert!(anon.text.starts_with("Encore du nouveau, à vous."), "{}", anon.text);
 }
@@ -225,8 +282,18 @@ async fn other_associations_messages_are_out_of_reach(app: &TestApp) {
     let other = client();
     let r = other.get(&link).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(other.get(app.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    let list = other.get(app.url("/admin/messages")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        other.get(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let list = other
+        .get(app.url("/admin/messages"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!list.contains("Privé"));
 }
 on_both_backends!(other_associations_messages_are_out_of_reach);

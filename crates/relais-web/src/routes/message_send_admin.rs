@@ -16,7 +16,7 @@ use crate::extract::Lang;
 use crate::message_mail::Mail;
 use crate::render::{Chrome, page, refused};
 use crate::routes::admin::admin_chrome;
-use crate::routes::messages_admin::{Typed, message_page, pick_of, preview_person, render_with, segment_label};
+use crate::routes::messages_admin::{Typed, message_page, pick_of, render_with, sample_values, segment_label};
 use crate::session::Staff;
 use crate::{AppError, Shared};
 
@@ -43,16 +43,14 @@ pub(crate) async fn test(
     let m = state.store.message(access, id).await?;
     let org = state.store.org(access).await?;
     let t = state.tr(org.locale());
-    let (_, mut values) = preview_person(&state, access, "", "", &t).await?;
+    let mut values = sample_values(&t);
     // Sample values with the staff member's own address: a test carries no
     // supporter's data to a staff mailbox.
     values[2] = staff.user.email.clone();
     let rendered = render_with(&m.draft, &values, t.locale);
     let mut mail = Mail::new(&t, rendered, &m, &org);
     mail.test = true;
-    let payload = mail
-        .payload(&t, &org)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let payload = mail.payload(&t, &org).map_err(|e| AppError::Internal(e.to_string()))?;
     // No topic: a test goes before bulk mail and is counted in no figure.
     state
         .store
@@ -112,7 +110,12 @@ pub(crate) async fn send(
             "messages",
         );
         let count = match SegmentInput::from_query_string(&m.segment_query).parse() {
-            Ok(seg) => state.store.count_recipients(access, &seg, &m.draft.purpose, now).await?,
+            Ok(seg) => {
+                state
+                    .store
+                    .count_recipients(access, &seg, &m.draft.purpose, now)
+                    .await?
+            }
             Err(_) => 0,
         };
         let question = c.t.arg(

@@ -52,9 +52,7 @@ pub(crate) fn pick(raw: &str, saved: &[SavedSegment]) -> Result<Pick, FieldError
     }
     let query = raw.strip_prefix("query:").unwrap_or(raw);
     let input = SegmentInput::from_query_string(query);
-    input
-        .parse()
-        .map_err(|_| FieldError::new("segment", "err-required"))?;
+    input.parse().map_err(|_| FieldError::new("segment", "err-required"))?;
     let query = input.query_string();
     if query.is_empty() {
         // No filter: everyone who agreed.
@@ -108,15 +106,17 @@ pub(crate) async fn preview_person(
         let whose = format!("{} {} <{}>", p.first_name, p.last_name, p.email);
         return Ok((Some(whose), [p.first_name, p.last_name, p.email, p.postcode]));
     }
-    Ok((
-        None,
-        [
-            t.get("message-sample-first-name"),
-            t.get("message-sample-last-name"),
-            "camille@example.org".into(),
-            "69003".into(),
-        ],
-    ))
+    Ok((None, sample_values(t)))
+}
+
+/// Values for a preview or a test that shows no one's data.
+pub(crate) fn sample_values(t: &Tr) -> [String; 4] {
+    [
+        t.get("message-sample-first-name"),
+        t.get("message-sample-last-name"),
+        "camille@example.org".into(),
+        "69003".into(),
+    ]
 }
 
 /// Renders a draft with `values` and untracked links (previews and tests).
@@ -235,9 +235,10 @@ pub(crate) async fn message_page(
 ) -> Result<MessageTemplate, AppError> {
     let access = staff.require(Permission::EditContent)?;
     let org: Org = state.store.org(access).await?;
-    let path = message
-        .as_ref()
-        .map_or_else(|| "/admin/messages/new".to_owned(), |m| format!("/admin/messages/{}", m.id));
+    let path = message.as_ref().map_or_else(
+        || "/admin/messages/new".to_owned(),
+        |m| format!("/admin/messages/{}", m.id),
+    );
     let title = if message.is_some() {
         "message-title"
     } else {
@@ -248,14 +249,22 @@ pub(crate) async fn message_page(
     let mut segments = vec![(String::new(), c.t.get("message-segment-everyone"))];
     segments.extend(saved.iter().map(|s| (format!("saved:{}", s.id), s.name.clone())));
     if let Some(query) = typed.segment.strip_prefix("query:") {
-        segments.push((typed.segment.clone(), c.t.arg("message-segment-filters", "query", query)));
+        segments.push((
+            typed.segment.clone(),
+            c.t.arg("message-segment-filters", "query", query),
+        ));
     }
     let now = crate::now();
     // The preview and the count follow what is stored; a refused form shows them as they were.
     let (reach, preview) = match &message {
         Some(m) => {
             let count = match SegmentInput::from_query_string(&m.segment_query).parse() {
-                Ok(seg) => state.store.count_recipients(access, &seg, &m.draft.purpose, now).await?,
+                Ok(seg) => {
+                    state
+                        .store
+                        .count_recipients(access, &seg, &m.draft.purpose, now)
+                        .await?
+                }
                 Err(_) => 0,
             };
             let formatted = relais_core::project::format_count(count, c.t.locale);
@@ -266,7 +275,10 @@ pub(crate) async fn message_page(
                 Some(w) => c.t.arg("message-preview-for", "who", &w),
                 None => c.t.get("message-preview-sample"),
             };
-            (Some(reach), Some((whose, rendered.subject, rendered.html, rendered.text)))
+            (
+                Some(reach),
+                Some((whose, rendered.subject, rendered.html, rendered.text)),
+            )
         }
         None => (None, None),
     };

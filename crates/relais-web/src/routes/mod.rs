@@ -197,7 +197,10 @@ pub(crate) fn router(state: Shared) -> Router {
             "/admin/people/retention",
             get(retention_admin::show).post(retention_admin::save),
         )
-        .route("/admin/messages", get(messages_admin::list).post(messages_admin::create))
+        .route(
+            "/admin/messages",
+            get(messages_admin::list).post(messages_admin::create),
+        )
         .route("/admin/messages/new", get(messages_admin::new))
         .route(
             "/admin/messages/{id}",
