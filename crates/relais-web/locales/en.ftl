@@ -1206,3 +1206,4 @@ err-schedule-past = Choose a date and time ahead.
 unsubscribe-newsletter = This association's newsletter.
 message-recipients-line = Recipients: { $who }
 message-purpose-line = Agreement needed: { $purpose }
+message-figures = What became of this message

@@ -1206,3 +1206,4 @@ err-schedule-past = Choisissez une date et une heure à venir.
 unsubscribe-newsletter = La lettre d’information de cette association.
 message-recipients-line = Destinataires : { $who }
 message-purpose-line = Accord nécessaire : { $purpose }
+message-figures = Ce qu’est devenu ce message

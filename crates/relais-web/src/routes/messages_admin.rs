@@ -103,7 +103,16 @@ pub(crate) async fn preview_person(
             .await?
             .pop()
     {
-        let whose = format!("{} {} <{}>", p.first_name, p.last_name, p.email);
+        let name = [p.first_name.trim(), p.last_name.trim()]
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let whose = if name.is_empty() {
+            p.email.clone()
+        } else {
+            format!("{name} <{}>", p.email)
+        };
         return Ok((Some(whose), [p.first_name, p.last_name, p.email, p.postcode]));
     }
     Ok((None, sample_values(t)))
