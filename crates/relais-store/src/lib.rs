@@ -400,7 +400,7 @@ pub trait MessageStore: Send + Sync {
     /// Stops a draft or scheduled message; [`StoreError::Conflict`]`("state")` once
     /// its fan-out has started.
     async fn cancel_message(&self, access: &OrgAccess, id: i64, now: i64) -> StoreResult<Message>;
-    /// Enqueues the next chunk (up to `limit` people considered) of the oldest
+    /// Enqueues the next chunk (up to `limit` people of the segment) of the oldest
     /// message whose time has come: the segment's people whose consent ledger's
     /// latest word for e-mail and the message's purpose is a yes, never erased ones,
     /// one copy each; `None` when there is nothing to do.

@@ -223,16 +223,16 @@ macro_rules! impl_message_store {
                     .bind(org_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                // The last person of this chunk; none means the rest fits in it.
-                // `+org_id`: walk ids in order rather than the association's index.
-                let boundary: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM supporters WHERE +org_id = $1 AND id > $2 ORDER BY id LIMIT 1 OFFSET $3",
-                )
-                .bind(org_id)
-                .bind(cursor)
-                .bind(limit.max(1) - 1)
-                .fetch_optional(&mut *tx)
-                .await?;
+                // The last person of the segment in this chunk; none means the rest
+                // fits in it. Counting the segment's people rather than everyone's keeps
+                // a small segment of a large association to a few chunks (each of which
+                // evaluates the segment's filters once). `+org_id`: walk ids in order
+                // rather than the association's index.
+                let mut boundary = sqlx::QueryBuilder::<$db>::new("SELECT s.id FROM supporters s WHERE +s.org_id = ");
+                boundary.push_bind(org_id).push(" AND s.id > ").push_bind(cursor);
+                Self::push_segment_filters(&mut boundary, org_id, &seg, (now, &tz));
+                boundary.push(" ORDER BY s.id LIMIT 1 OFFSET ").push_bind(limit.max(1) - 1);
+                let boundary: Option<i64> = boundary.build_query_scalar().fetch_optional(&mut *tx).await?;
                 // One statement per chunk, rows built by the database. The consent is
                 // the ledger's latest word per person, looked up by the person's index
                 // (a chunk is a few thousand people, not the association).
