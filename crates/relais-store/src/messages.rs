@@ -8,7 +8,7 @@
 //! when each one leaves.
 
 macro_rules! impl_message_store {
-    ($store:ty, $db:ty, claim_lock = $lock:literal) => {
+    ($store:ty, $db:ty, claim_lock = $lock:literal, prepare = $prepare:literal) => {
         impl $store {
             async fn message_where(
                 &self,
@@ -33,25 +33,25 @@ macro_rules! impl_message_store {
             /// association in one pass of its covering index), then the segment's filters.
             /// A ledger row `c` that counts: given on its own (a newsletter sign-up, a
             /// link) or with a signature whose address was confirmed. A box ticked on
-            /// a signature never confirmed proves nothing about the address.
-            const VERIFIED: &'static str = "(c.signature_id IS NULL OR EXISTS (SELECT 1 FROM signatures v \
-                WHERE v.id = c.signature_id AND v.status = 'confirmed'))";
+            /// a signature never confirmed proves nothing about the address. A scalar
+            /// subquery, looked up by primary key: PostgreSQL turns an `EXISTS` under
+            /// `OR` into a hash of every confirmed signature, built again per chunk.
+            const VERIFIED: &'static str = "(c.signature_id IS NULL OR (SELECT v.status FROM signatures v \
+                WHERE v.id = c.signature_id) = 'confirmed')";
 
-            fn push_recipients(
-                qb: &mut sqlx::QueryBuilder<$db>,
-                org_id: i64,
-                seg: &relais_core::segment::Segment,
-                purpose: &str,
-                (now, tz): (i64, &str),
-            ) {
-                qb.push(" AND s.email NOT LIKE 'erased-%' AND s.id IN (SELECT c.supporter_id FROM consents c WHERE c.org_id = ")
-                    .push_bind(org_id)
-                    .push(" AND c.channel = 'email' AND c.purpose = ")
-                    .push_bind(purpose.to_owned())
-                    .push(" AND ")
-                    .push(Self::VERIFIED)
-                    .push(" GROUP BY c.supporter_id HAVING MAX(c.id) = MAX(CASE WHEN c.granted THEN c.id END))");
-                Self::push_segment_filters(qb, org_id, seg, (now, tz));
+            /// Appends ` AND` the ledger's latest word that counts, for e-mail and
+            /// `purpose`, about person `s`, is a yes: looked up per person by their
+            /// index, so the cost follows the people considered (a segment, a chunk)
+            /// rather than the association's whole ledger.
+            fn push_consented(qb: &mut sqlx::QueryBuilder<$db>, purpose: &str) {
+                qb.push(
+                    " AND (SELECT c.granted FROM consents c WHERE c.supporter_id = s.id AND c.channel = 'email' \
+                     AND c.purpose = ",
+                )
+                .push_bind(purpose.to_owned())
+                .push(" AND ")
+                .push(Self::VERIFIED)
+                .push(" ORDER BY c.id DESC LIMIT 1)");
             }
 
             /// Moves a message of the association from one of `from` to `to`, or says why not.
@@ -190,6 +190,9 @@ macro_rules! impl_message_store {
                 limit: i64,
             ) -> $crate::StoreResult<Option<$crate::MessageFanOut>> {
                 let mut tx = self.begin_write().await?;
+                if !$prepare.is_empty() {
+                    sqlx::query($prepare).execute(&mut *tx).await?;
+                }
                 let sql = format!(
                     "SELECT id, org_id, purpose, segment_query, fanout_cursor FROM messages \
                      WHERE state IN ('scheduled', 'sending') AND scheduled_at <= $1 \
@@ -233,15 +236,26 @@ macro_rules! impl_message_store {
                 Self::push_segment_filters(&mut boundary, org_id, &seg, (now, &tz));
                 boundary.push(" ORDER BY s.id LIMIT 1 OFFSET ").push_bind(limit.max(1) - 1);
                 let boundary: Option<i64> = boundary.build_query_scalar().fetch_optional(&mut *tx).await?;
-                // One statement per chunk, rows built by the database. The consent is
-                // the ledger's latest word per person, looked up by the person's index
-                // (a chunk is a few thousand people, not the association).
+                // One statement per chunk, rows built by the database. The segment's
+                // filters narrow the chunk first (a materialised CTE, so no planner
+                // checks the consent of people outside the segment); then the consent,
+                // the ledger's latest word per person, by the person's index.
                 let topic = relais_core::message::topic(message_id);
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
-                     next_attempt_at, created_at, topic) SELECT s.org_id, 'email', s.email, CAST(",
+                    "WITH chunk AS MATERIALIZED (SELECT s.id, s.org_id, s.email FROM supporters s WHERE +s.org_id = ",
                 );
-                qb.push_bind(format!(
+                qb.push_bind(org_id)
+                    .push(" AND s.id > ")
+                    .push_bind(cursor)
+                    .push(" AND s.id <= ")
+                    .push_bind(boundary.unwrap_or(i64::MAX))
+                    .push(" AND s.email NOT LIKE 'erased-%'");
+                Self::push_segment_filters(&mut qb, org_id, &seg, (now, &tz));
+                qb.push(
+                    ") INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
+                     next_attempt_at, created_at, topic) SELECT s.org_id, 'email', s.email, CAST(",
+                )
+                .push_bind(format!(
                     "{{\"deferred\":{{\"message\":{{\"message\":{message_id},\"supporter\":"
                 ))
                 .push(" AS TEXT) || s.id || '}}}', CAST(")
@@ -252,21 +266,8 @@ macro_rules! impl_message_store {
                 .push_bind(now)
                 .push(", ")
                 .push_bind(topic.clone())
-                .push(" FROM supporters s WHERE +s.org_id = ")
-                .push_bind(org_id)
-                .push(" AND s.id > ")
-                .push_bind(cursor)
-                .push(" AND s.id <= ")
-                .push_bind(boundary.unwrap_or(i64::MAX))
-                .push(
-                    " AND s.email NOT LIKE 'erased-%' AND (SELECT c.granted FROM consents c \
-                     WHERE c.supporter_id = s.id AND c.channel = 'email' AND c.purpose = ",
-                )
-                .push_bind(purpose)
-                .push(" AND ")
-                .push(Self::VERIFIED)
-                .push(" ORDER BY c.id DESC LIMIT 1)");
-                Self::push_segment_filters(&mut qb, org_id, &seg, (now, &tz));
+                .push(" FROM chunk s WHERE TRUE");
+                Self::push_consented(&mut qb, &purpose);
                 qb.push(" ORDER BY s.id ON CONFLICT (idempotency_key) DO NOTHING");
                 let enqueued = qb.build().execute(&mut *tx).await?.rows_affected();
                 let done = boundary.is_none();
@@ -366,10 +367,22 @@ macro_rules! impl_message_store {
                 now: i64,
             ) -> $crate::StoreResult<i64> {
                 let tz = self.org_timezone(access.org_id()).await?;
-                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM supporters s WHERE s.org_id = ");
-                qb.push_bind(access.org_id());
-                Self::push_recipients(&mut qb, access.org_id(), seg, purpose, (now, &tz));
-                Ok(qb.build_query_scalar().fetch_one(&self.pool).await?)
+                // The segment first (materialised, so no planner walks the ledger
+                // first and joins the segment after), then each person's consent.
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "WITH seg AS MATERIALIZED (SELECT s.id FROM supporters s WHERE s.org_id = ",
+                );
+                qb.push_bind(access.org_id()).push(" AND s.email NOT LIKE 'erased-%'");
+                Self::push_segment_filters(&mut qb, access.org_id(), seg, (now, &tz));
+                qb.push(") SELECT COUNT(*) FROM seg s WHERE TRUE");
+                Self::push_consented(&mut qb, purpose);
+                let mut tx = self.pool.begin().await?;
+                if !$prepare.is_empty() {
+                    sqlx::query($prepare).execute(&mut *tx).await?;
+                }
+                let count = qb.build_query_scalar().fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(count)
             }
 
             async fn sample_recipients(
@@ -383,10 +396,12 @@ macro_rules! impl_message_store {
                 let tz = self.org_timezone(access.org_id()).await?;
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "SELECT s.id, s.email, s.first_name, s.last_name, s.postcode, s.created_at, s.phone \
-                     FROM supporters s WHERE s.org_id = ",
+                     FROM supporters s WHERE +s.org_id = ",
                 );
-                qb.push_bind(access.org_id());
-                Self::push_recipients(&mut qb, access.org_id(), seg, purpose, (now, &tz));
+                // Ids in order, stopping at the first people who qualify.
+                qb.push_bind(access.org_id()).push(" AND s.email NOT LIKE 'erased-%'");
+                Self::push_segment_filters(&mut qb, access.org_id(), seg, (now, &tz));
+                Self::push_consented(&mut qb, purpose);
                 qb.push(" ORDER BY s.id LIMIT ").push_bind(limit);
                 Ok(qb.build_query_as().fetch_all(&self.pool).await?)
             }

@@ -108,7 +108,7 @@ crate::segments::impl_segment_store!(
     sqlx::Sqlite,
     erased = "s.email >= 'erased-' AND s.email < 'erased.'"
 );
-crate::messages::impl_message_store!(SqliteStore, sqlx::Sqlite, claim_lock = "");
+crate::messages::impl_message_store!(SqliteStore, sqlx::Sqlite, claim_lock = "", prepare = "");
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 

@@ -186,27 +186,27 @@ conformance!(
             Err(StoreError::Conflict("state"))
         ));
         assert_eq!(fan_out_all(&store, NOW + 2_000, 100).await, 0);
-    // A segment's message reaches the segment only, one of its people a chunk.
-    let tagged_message = store
-        .create_message(
-            &access,
-            &message_draft("Lyon, encore"),
-            MessageSegment {
-                query: "tag=lyon",
-                name: "",
-            },
-            None,
-            NOW + 12,
-        )
-        .await
-        .unwrap();
-    store
-        .schedule_message(&access, tagged_message.id, NOW + 12, NOW + 12)
-        .await
-        .unwrap();
-    assert_eq!(fan_out_all(&store, NOW + 12, 1).await, 1);
-    assert!(has_copy(&store, tagged_message.id, luc).await);
-    assert!(!has_copy(&store, tagged_message.id, marie).await, "not in the segment");
+        // A segment's message reaches the segment only, one of its people a chunk.
+        let tagged_message = store
+            .create_message(
+                &access,
+                &message_draft("Lyon, encore"),
+                MessageSegment {
+                    query: "tag=lyon",
+                    name: "",
+                },
+                None,
+                NOW + 12,
+            )
+            .await
+            .unwrap();
+        store
+            .schedule_message(&access, tagged_message.id, NOW + 12, NOW + 12)
+            .await
+            .unwrap();
+        assert_eq!(fan_out_all(&store, NOW + 12, 1).await, 1);
+        assert!(has_copy(&store, tagged_message.id, luc).await);
+        assert!(!has_copy(&store, tagged_message.id, marie).await, "not in the segment");
 
         // Marie withdraws and Zoé is erased before the message leaves: neither gets it.
         store.schedule_message(&access, m.id, NOW + 20, NOW + 13).await.unwrap();

@@ -16,7 +16,8 @@ use crate::extract::Lang;
 use crate::message_mail::Mail;
 use crate::render::{Chrome, page, refused};
 use crate::routes::admin::admin_chrome;
-use crate::routes::messages_admin::{Typed, message_page, pick_of, render_with, sample_values, segment_label};
+use crate::routes::message_segment::{pick_of, segment_label};
+use crate::routes::messages_admin::{Typed, message_page, render_with, sample_values};
 use crate::session::Staff;
 use crate::{AppError, Shared};
 

@@ -13,80 +13,15 @@ use relais_core::message::{MergeValues, MessageDraft, MessageInput, MessageState
 use relais_core::role::Permission;
 use relais_core::segment::SegmentInput;
 use relais_core::settings::FieldError;
-use relais_store::{Message, MessageSegment, MessageStats, Org, OrgAccess, SavedSegment};
+use relais_store::{Message, MessageSegment, MessageStats, Org, OrgAccess};
 
 use crate::extract::Lang;
 use crate::i18n::Tr;
 use crate::render::{Chrome, Errors, local_time, page, refused};
 use crate::routes::admin::admin_chrome;
+use crate::routes::message_segment::{Pick, pick, pick_of, segment_label};
 use crate::session::Staff;
 use crate::{AppError, Shared};
-
-/// The segment a form picked: `""` everyone who agreed, `saved:{id}` a saved
-/// segment, `query:{query string}` the filters of the people list.
-pub(crate) struct Pick {
-    pub value: String,
-    pub query: String,
-    pub name: String,
-}
-
-/// Reads the form's `segment` choice against the association's saved segments.
-pub(crate) fn pick(raw: &str, saved: &[SavedSegment]) -> Result<Pick, FieldError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(Pick {
-            value: String::new(),
-            query: String::new(),
-            name: String::new(),
-        });
-    }
-    if let Some(id) = raw.strip_prefix("saved:") {
-        let found = saved.iter().find(|s| id.parse() == Ok(s.id));
-        return found
-            .map(|s| Pick {
-                value: raw.to_owned(),
-                query: s.query.clone(),
-                name: s.name.clone(),
-            })
-            .ok_or_else(|| FieldError::new("segment", "err-required"));
-    }
-    let query = raw.strip_prefix("query:").unwrap_or(raw);
-    let input = SegmentInput::from_query_string(query);
-    input.parse().map_err(|_| FieldError::new("segment", "err-required"))?;
-    let query = input.query_string();
-    if query.is_empty() {
-        // No filter: everyone who agreed.
-        return pick("", saved);
-    }
-    Ok(Pick {
-        value: format!("query:{query}"),
-        query,
-        name: String::new(),
-    })
-}
-
-/// The choice that shows a stored message's segment.
-pub(crate) fn pick_of(message: &Message, saved: &[SavedSegment]) -> String {
-    if message.segment_query.is_empty() && message.segment_name.is_empty() {
-        return String::new();
-    }
-    match saved
-        .iter()
-        .find(|s| s.name == message.segment_name && s.query == message.segment_query)
-    {
-        Some(s) => format!("saved:{}", s.id),
-        None => format!("query:{}", message.segment_query),
-    }
-}
-
-/// Who a message goes to, in words.
-pub(crate) fn segment_label(t: &Tr, query: &str, name: &str) -> String {
-    match (name.is_empty(), query.is_empty()) {
-        (false, _) => name.to_owned(),
-        (true, true) => t.get("message-segment-everyone"),
-        (true, false) => t.arg("message-segment-filters", "query", query),
-    }
-}
 
 /// The first person the message would reach, else sample values: `(whose, values)`.
 pub(crate) async fn preview_person(

@@ -15,6 +15,7 @@ pub(crate) mod loop_admin;
 pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod me_story;
+pub(crate) mod message_segment;
 pub(crate) mod message_send_admin;
 pub(crate) mod messages_admin;
 pub(crate) mod newsletter;
