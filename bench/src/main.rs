@@ -13,6 +13,7 @@ mod http;
 mod impact;
 mod load;
 mod me;
+mod messages;
 mod people;
 mod receipts;
 mod server;
@@ -160,6 +161,16 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A message to the supporters of an association who agreed to its newsletter
+    /// (N supporters seeded in the database): time of the confirmation page that counts
+    /// them, and of the fan-out until every copy is in the outbox.
+    Messages {
+        /// Supporters of the association (about 80 % of them agreed).
+        #[arg(long, default_value_t = 100_000)]
+        recipients: i64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// A person's `/me` page with N contributions (gifts with allocations and project
     /// news, signatures with posts): latency of the page, one request after another.
     Me {
@@ -187,6 +198,7 @@ impl Scenario {
             | Self::Receipts { common, .. }
             | Self::People { common, .. }
             | Self::Impact { common, .. }
+            | Self::Messages { common, .. }
             | Self::Me { common, .. } => common,
         }
     }
@@ -360,6 +372,7 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
         Scenario::People { supporters, common } => people::people(&common, supporters).await,
         Scenario::Impact { contributors, common } => impact::impact(&common, contributors).await,
+        Scenario::Messages { recipients, common } => messages::messages(&common, recipients).await,
         Scenario::Me {
             actions,
             signatures,

@@ -39,7 +39,7 @@ pub async fn signed_in(spec: &Spec, tag: &str) -> Result<String, BoxError> {
 }
 
 /// The CSRF token of a back-office page.
-async fn csrf_of(spec: &Spec, cookie: &[(HeaderName, HeaderValue)], path: &str) -> Result<String, BoxError> {
+pub(crate) async fn csrf_of(spec: &Spec, cookie: &[(HeaderName, HeaderValue)], path: &str) -> Result<String, BoxError> {
     let reply = http::once(spec.addr, Method::GET, path, cookie, Bytes::new()).await?;
     let page = reply.text();
     let marker = "name=\"csrf\" value=\"";

@@ -19,6 +19,7 @@ pub mod locale;
 pub mod map;
 pub mod markdown;
 pub mod merge;
+pub mod message;
 pub mod money;
 pub mod offline_batch;
 pub mod password;

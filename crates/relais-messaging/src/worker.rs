@@ -71,14 +71,21 @@ enum Outcome {
     Cancelled,
 }
 
-/// Enqueues one chunk of the oldest post still being fanned out, saying when a
-/// post has reached every recipient.
-async fn fan_out_chunk(store: &DynStore) -> StoreResult<Option<relais_store::FanOut>> {
-    let step = store.fan_out(now(), FANOUT_CHUNK).await?;
-    if let Some(step) = step.filter(|s| s.done) {
-        tracing::info!(post = step.post_id, "post fanned out to every recipient");
+/// Enqueues one chunk of the oldest post still being fanned out, else of the oldest
+/// message to a segment whose time has come, saying when one has reached every
+/// recipient; how many copies it enqueued, `None` when nothing was waiting.
+async fn fan_out_chunk(store: &DynStore) -> StoreResult<Option<u64>> {
+    if let Some(step) = store.fan_out(now(), FANOUT_CHUNK).await? {
+        if step.done {
+            tracing::info!(post = step.post_id, "post fanned out to every recipient");
+        }
+        return Ok(Some(step.enqueued));
     }
-    Ok(step)
+    let step = store.fan_out_messages(now(), FANOUT_CHUNK).await?;
+    if let Some(step) = step.filter(|s| s.done) {
+        tracing::info!(message = step.message_id, "message fanned out to every recipient");
+    }
+    Ok(step.map(|s| s.enqueued))
 }
 
 fn now() -> i64 {
@@ -136,14 +143,14 @@ impl Worker {
         self
     }
 
-    /// Enqueues one chunk of the oldest post still being fanned out; returns how
-    /// many messages it enqueued, `None` when no post is waiting.
+    /// Enqueues one chunk of the oldest post (else message to a segment) still being
+    /// fanned out; returns how many copies it enqueued, `None` when none is waiting.
     pub async fn fan_out_step(&self) -> StoreResult<Option<u64>> {
         let step = fan_out_chunk(&self.store).await?;
         if step.is_some() {
             self.store.wakeup().notify_one();
         }
-        Ok(step.map(|s| s.enqueued))
+        Ok(step)
     }
 
     /// Writes the milestone posts that are due; returns how many.
@@ -218,10 +225,16 @@ impl Worker {
     async fn deliver_batch(&self, bulk_limit: i64) -> StoreResult<usize> {
         use futures_util::StreamExt;
         let batch = self.store.claim_classes(now(), LEASE_SECS, BATCH, bulk_limit).await?;
-        // Bulk messages are the posts to signers; a thank-you is someone's own message.
+        // Bulk messages are the posts to signers and the messages to segments; a
+        // thank-you is someone's own message.
         let bulk = batch
             .iter()
-            .filter(|m| matches!(m.payload.deferred, Some(relais_store::Deferred::PetitionPost { .. })))
+            .filter(|m| {
+                matches!(
+                    m.payload.deferred,
+                    Some(relais_store::Deferred::PetitionPost { .. } | relais_store::Deferred::Message { .. })
+                )
+            })
             .count();
         self.spend_bulk(bulk);
         let count = batch.len();

@@ -20,6 +20,8 @@ pub mod impact_model;
 mod me;
 pub mod me_model;
 mod merge;
+pub mod message_model;
+mod messages;
 mod migrate;
 pub mod model;
 mod orgs;
@@ -65,6 +67,7 @@ pub use impact_model::{
     ApiKey, ImpactCount, ImpactRecipient, OutcomeReceipt, OutcomeReport, ProjectShare, StoredOutcome,
 };
 pub use me_model::{MyAllocation, MyPetitionPost};
+pub use message_model::{Message, MessageFanOut, MessageRecipient, MessageSegment, MessageStats};
 pub use model::*;
 pub use people_model::{DuplicateGroup, PersonHoldings, PersonRow, PersonSignature, SavedSegment, TimelineEntry};
 pub use petition_model::{
@@ -362,6 +365,68 @@ pub trait PostStore: Send + Sync {
         url: &str,
         now: i64,
     ) -> StoreResult<()>;
+}
+
+/// Messages staff write to a segment: drafts, their schedule, the fan-out to the
+/// people of the segment who agreed, and their figures.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Saves a new draft.
+    async fn create_message(
+        &self,
+        access: &OrgAccess,
+        draft: &relais_core::message::MessageDraft,
+        segment: MessageSegment<'_>,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Message>;
+    /// Changes a draft; [`StoreError::Conflict`]`("state")` once it is scheduled or sent.
+    async fn update_message(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        draft: &relais_core::message::MessageDraft,
+        segment: MessageSegment<'_>,
+        now: i64,
+    ) -> StoreResult<Message>;
+    /// The association's messages, newest first.
+    async fn messages(&self, access: &OrgAccess) -> StoreResult<Vec<Message>>;
+    /// One message of the association.
+    async fn message(&self, access: &OrgAccess, id: i64) -> StoreResult<Message>;
+    /// One message, for the delivery worker.
+    async fn message_by_id(&self, id: i64) -> StoreResult<Option<Message>>;
+    /// Schedules a draft (or moves a scheduled message) to leave at `at` (`now`: at
+    /// once); [`StoreError::Conflict`]`("state")` once its fan-out has started.
+    async fn schedule_message(&self, access: &OrgAccess, id: i64, at: i64, now: i64) -> StoreResult<Message>;
+    /// Stops a draft or scheduled message; [`StoreError::Conflict`]`("state")` once
+    /// its fan-out has started.
+    async fn cancel_message(&self, access: &OrgAccess, id: i64, now: i64) -> StoreResult<Message>;
+    /// Enqueues the next chunk (up to `limit` people of the segment) of the oldest
+    /// message whose time has come: the segment's people whose consent ledger's
+    /// latest word for e-mail and the message's purpose is a yes, never erased ones,
+    /// one copy each; `None` when there is nothing to do.
+    async fn fan_out_messages(&self, now: i64, limit: i64) -> StoreResult<Option<MessageFanOut>>;
+    /// What became of a message's copies.
+    async fn message_stats(&self, access: &OrgAccess, id: i64) -> StoreResult<MessageStats>;
+    /// The recipient of a message's copy, with whether they may still receive it.
+    async fn message_recipient(&self, message: &Message, supporter_id: i64) -> StoreResult<Option<MessageRecipient>>;
+    /// How many people a message to `segment` for `purpose` would reach now.
+    async fn count_recipients(
+        &self,
+        access: &OrgAccess,
+        segment: &relais_core::segment::Segment,
+        purpose: &str,
+        now: i64,
+    ) -> StoreResult<i64>;
+    /// The first people a message to `segment` for `purpose` would reach (previews).
+    async fn sample_recipients(
+        &self,
+        access: &OrgAccess,
+        segment: &relais_core::segment::Segment,
+        purpose: &str,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<Vec<PersonRow>>;
 }
 
 /// How long an association keeps people who do nothing and agree to nothing.
@@ -963,6 +1028,7 @@ pub trait Store:
     + GiftSearchStore
     + ProjectStore
     + SegmentStore
+    + MessageStore
     + RetentionStore
     + MergeStore
     + ImpactStore

@@ -33,6 +33,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0012_retention",
         include_str!("../migrations/sqlite/0012_retention.sql"),
     ),
+    ("0013_messages", include_str!("../migrations/sqlite/0013_messages.sql")),
     ("0015_merge", include_str!("../migrations/sqlite/0015_merge.sql")),
     (
         "0016_consent_summary",
@@ -81,6 +82,9 @@ pub(crate) const POSTGRES: Migrations = &[
         "0012_retention",
         include_str!("../migrations/postgres/0012_retention.sql"),
     ),
+    (
+        "0013_messages",
+        include_str!("../migrations/postgres/0013_messages.sql"),
     ("0015_merge", include_str!("../migrations/postgres/0015_merge.sql")),
     (
         "0016_consent_summary",

@@ -328,6 +328,13 @@ pub enum Deferred {
         /// The contributor.
         supporter: i64,
     },
+    /// A message staff wrote to a segment, to one of its people.
+    Message {
+        /// The message.
+        message: i64,
+        /// The recipient.
+        supporter: i64,
+    },
     /// What became of one gift, reported by the association's own system.
     ImpactOutcome {
         /// The recorded outcome.

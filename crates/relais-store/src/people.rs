@@ -189,7 +189,23 @@ macro_rules! impl_people_store {
                             }
                             posts.get(post_id).cloned()
                         }
-                        None => None,
+                        // A message to a segment is named by its subject as written.
+                        None => match topic.as_deref().and_then(|t| t.strip_prefix("message:")) {
+                            Some(message_id) => {
+                                let key = format!("message:{message_id}");
+                                if !posts.contains_key(&key) {
+                                    let found: Option<String> =
+                                        sqlx::query_scalar("SELECT subject FROM messages WHERE id = $1 AND org_id = $2")
+                                            .bind(message_id.parse::<i64>().unwrap_or_default())
+                                            .bind(access.org_id())
+                                            .fetch_optional(&self.pool)
+                                            .await?;
+                                    posts.insert(key.clone(), found.unwrap_or_default());
+                                }
+                                posts.get(&key).cloned()
+                            }
+                            None => None,
+                        },
                     };
                     let subject = post
                         .or_else(|| {

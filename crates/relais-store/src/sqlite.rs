@@ -110,6 +110,7 @@ crate::segments::impl_segment_store!(
     erased = "s.email >= 'erased-' AND s.email < 'erased.'",
     collate = ""
 );
+crate::messages::impl_message_store!(SqliteStore, sqlx::Sqlite, claim_lock = "", prepare = "");
 // SQLite serialises writers, so the claiming UPDATE needs no row lock.
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::SqliteConnection, claim_lock = "");
 

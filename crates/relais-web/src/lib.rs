@@ -11,6 +11,7 @@ pub mod i18n;
 mod images;
 mod impact_mail;
 mod limits;
+mod message_mail;
 mod metrics;
 mod password;
 mod payments;

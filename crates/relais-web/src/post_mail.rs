@@ -42,6 +42,7 @@ pub struct PostMailer {
     config: WebConfig,
     catalogues: Arc<Catalogues>,
     contexts: Mutex<HashMap<i64, (Instant, Arc<PostContext>)>>,
+    messages: crate::message_mail::MessageCache,
 }
 
 /// A renderer for deferred messages, to hand to the delivery worker.
@@ -52,6 +53,7 @@ pub fn renderer(store: DynStore, signer: LinkSigner, config: WebConfig) -> Arc<d
         config,
         catalogues: Arc::new(Catalogues::load()),
         contexts: Mutex::new(HashMap::new()),
+        messages: crate::message_mail::MessageCache::default(),
     })
 }
 
@@ -97,6 +99,20 @@ impl Links<'_> {
             &unsubscribe_subject(self.org_id, self.supporter_id, purpose),
             self.now + UNSUBSCRIBE_LINK_DAYS * 86_400,
         );
+        self.config.link(&format!("/u/{token}"))
+    }
+
+    /// The one-click way out of `purpose` from a message to a segment: the link
+    /// names the message, so the withdrawal it records is counted for it.
+    pub(crate) fn unsubscribe_from_message(&self, purpose: &str, message_id: i64) -> String {
+        let subject = format!(
+            "{}|{}",
+            unsubscribe_subject(self.org_id, self.supporter_id, purpose),
+            relais_core::message::topic(message_id)
+        );
+        let token = self
+            .signer
+            .sign("unsubscribe", &subject, self.now + UNSUBSCRIBE_LINK_DAYS * 86_400);
         self.config.link(&format!("/u/{token}"))
     }
 
@@ -305,6 +321,9 @@ impl Renderer for PostMailer {
             }
             Deferred::ImpactUpdate { update, supporter } => {
                 crate::impact_mail::render_update(&self.impact_ctx(), message, update, supporter).await
+            }
+            Deferred::Message { message: id, supporter } => {
+                crate::message_mail::render(&self.impact_ctx(), &self.messages, message, id, supporter).await
             }
             Deferred::ImpactOutcome { outcome } => {
                 crate::impact_mail::render_outcome(&self.impact_ctx(), message, outcome).await

@@ -2350,6 +2350,7 @@ conformance!(
 mod giving;
 mod impact;
 mod merge;
+mod messages;
 mod offline_batches;
 mod project_updates;
 mod projects;

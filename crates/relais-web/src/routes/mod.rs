@@ -16,6 +16,9 @@ pub(crate) mod mandate;
 pub(crate) mod me;
 pub(crate) mod me_story;
 pub(crate) mod merge_admin;
+pub(crate) mod message_segment;
+pub(crate) mod message_send_admin;
+pub(crate) mod messages_admin;
 pub(crate) mod newsletter;
 pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
@@ -200,6 +203,19 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/people/duplicates", get(merge_admin::duplicates))
         .route("/admin/people/duplicates/distinct", post(merge_admin::distinct))
         .route("/admin/people/merge", get(merge_admin::show).post(merge_admin::merge))
+        .route(
+            "/admin/messages",
+            get(messages_admin::list).post(messages_admin::create),
+        )
+        .route("/admin/messages/new", get(messages_admin::new))
+        .route(
+            "/admin/messages/{id}",
+            get(messages_admin::show).post(messages_admin::update),
+        )
+        .route("/admin/messages/{id}/test", post(message_send_admin::test))
+        .route("/admin/messages/{id}/send", post(message_send_admin::send))
+        .route("/admin/messages/{id}/schedule", post(message_send_admin::schedule))
+        .route("/admin/messages/{id}/cancel", post(message_send_admin::cancel))
         .route("/admin/segments", post(segments_admin::save))
         .route("/admin/segments/{id}/delete", post(segments_admin::delete))
         .route("/admin/people/{id}/tags", post(people::tag))

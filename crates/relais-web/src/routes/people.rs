@@ -55,6 +55,14 @@ pub(crate) struct ListTemplate {
     pub can_manage: bool,
 }
 
+impl ListTemplate {
+    /// A message to the people the filters find.
+    pub(crate) fn write_href(&self) -> String {
+        let value: String = url::form_urlencoded::byte_serialize(format!("query:{}", self.query).as_bytes()).collect();
+        format!("/admin/messages/new?segment={value}")
+    }
+}
+
 /// The people list with its filters, counts and saved segments.
 pub(crate) async fn list_page(
     state: &Shared,

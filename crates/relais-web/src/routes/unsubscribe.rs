@@ -24,6 +24,8 @@ struct Subject {
     purpose: String,
     /// The channel the message came by, which the link withdraws (`email`, `sms`).
     channel: &'static str,
+    /// The message to a segment the link came in, when it names one.
+    message: Option<i64>,
 }
 
 fn parse(state: &AppState, token: &str) -> Result<Subject, AppError> {
@@ -41,7 +43,15 @@ fn parse(state: &AppState, token: &str) -> Result<Subject, AppError> {
             "sms",
         ),
     };
-    let mut parts = claims.subject.splitn(3, ':');
+    // `…|message:12`: the link of a message to a segment names it (purposes never hold `|`).
+    let (head, origin) = match claims.subject.split_once('|') {
+        Some((head, origin)) => (head, Some(origin)),
+        None => (claims.subject.as_str(), None),
+    };
+    let message = origin
+        .and_then(|o| o.strip_prefix("message:"))
+        .and_then(|id| id.parse::<i64>().ok());
+    let mut parts = head.splitn(3, ':');
     let (Some(org), Some(supporter), Some(purpose)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(AppError::NotFound);
     };
@@ -50,6 +60,7 @@ fn parse(state: &AppState, token: &str) -> Result<Subject, AppError> {
         supporter_id: supporter.parse().map_err(|_| AppError::NotFound)?,
         purpose: purpose.to_owned(),
         channel,
+        message,
     })
 }
 
@@ -70,6 +81,7 @@ async fn describe(state: &AppState, t: &crate::i18n::Tr, purpose: &str, channel:
     Ok(match petition {
         None if purpose == relais_core::impact::PURPOSE && channel == "sms" => t.get("unsubscribe-impact-sms"),
         None if purpose == relais_core::impact::PURPOSE => t.get("unsubscribe-impact"),
+        None if purpose == "newsletter" => t.get("unsubscribe-newsletter"),
         Some(id) => {
             let title = state
                 .store
@@ -134,7 +146,12 @@ pub(crate) async fn change(
     } else {
         t.get("unsubscribe-button")
     };
-    let source = if one_click { "list-unsubscribe" } else { "/u" };
+    // A withdrawal from a message to a segment names it, so its figures count it.
+    let source = match s.message {
+        Some(id) => relais_core::message::unsubscribe_source(id, one_click),
+        None if one_click => "list-unsubscribe".to_owned(),
+        None => "/u".to_owned(),
+    };
     state
         .store
         .record_consent(
@@ -145,7 +162,7 @@ pub(crate) async fn change(
                 purpose: &s.purpose,
                 granted,
                 wording: &wording,
-                source,
+                source: &source,
                 ip_hash: &state.signer.fingerprint(&ip.to_string()),
             },
             crate::now(),
@@ -156,7 +173,7 @@ pub(crate) async fn change(
         purpose = %s.purpose,
         channel = s.channel,
         granted,
-        source,
+        %source,
         "consent changed from a message link"
     );
     if one_click {
