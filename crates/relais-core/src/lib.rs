@@ -13,6 +13,7 @@ pub mod email;
 pub mod gift;
 pub mod iban;
 pub mod impact;
+pub mod import;
 pub mod ledger;
 pub mod legal;
 pub mod locale;

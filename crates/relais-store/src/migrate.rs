@@ -33,6 +33,7 @@ pub(crate) const SQLITE: Migrations = &[
         "0012_retention",
         include_str!("../migrations/sqlite/0012_retention.sql"),
     ),
+    ("0014_import", include_str!("../migrations/sqlite/0014_import.sql")),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -72,6 +73,7 @@ pub(crate) const POSTGRES: Migrations = &[
         "0012_retention",
         include_str!("../migrations/postgres/0012_retention.sql"),
     ),
+    ("0014_import", include_str!("../migrations/postgres/0014_import.sql")),
 ];
 
 pub(crate) const CREATE_TABLE: &str =

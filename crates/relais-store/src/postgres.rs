@@ -108,6 +108,7 @@ crate::cohorts::impl_loop_store!(PgStore);
 crate::funding_changes::impl_funding_changes!(PgStore, alloc_lock = "SELECT pg_advisory_xact_lock($1)");
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
 // A range would depend on the database's collation; LIKE does not.
+crate::imports::impl_import_store!(PgStore, sqlx::Postgres);
 crate::segments::impl_segment_store!(PgStore, sqlx::Postgres, erased = "s.email LIKE 'erased-%'");
 // SKIP LOCKED lets several workers claim different rows at the same time.
 crate::outbox::impl_outbox_store!(PgStore, sqlx::PgConnection, claim_lock = "FOR UPDATE SKIP LOCKED");
