@@ -944,8 +944,13 @@ pub trait ImportStore: Send + Sync {
     /// no sign of life since `stale_before`; `false` when neither applies.
     async fn start_import(&self, access: &OrgAccess, id: i64, stale_before: i64, now: i64) -> StoreResult<bool>;
     /// Commits one chunk of rows and the import's progress in one transaction.
-    async fn import_chunk(&self, access: &OrgAccess, id: i64, chunk: &ImportChunk<'_>, now: i64)
-    -> StoreResult<ChunkCounts>;
+    async fn import_chunk(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        chunk: &ImportChunk<'_>,
+        now: i64,
+    ) -> StoreResult<ChunkCounts>;
     /// Ends a running import: `done`, or `failed` with the reason.
     async fn finish_import(&self, access: &OrgAccess, id: i64, error: Option<&str>, now: i64) -> StoreResult<()>;
 }

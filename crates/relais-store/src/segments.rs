@@ -73,6 +73,14 @@ macro_rules! impl_segment_store {
                         .push_bind(tag.clone())
                         .push(")");
                 }
+                if let Some(interest) = &seg.interest {
+                    // From the (org, tag, supporter) index of interests.
+                    qb.push(" AND s.id IN (SELECT supporter_id FROM supporter_interests WHERE org_id = ")
+                        .push_bind(org_id)
+                        .push(" AND tag = ")
+                        .push_bind(interest.clone())
+                        .push(")");
+                }
                 if let Some(petition) = seg.petition {
                     // Straight from the (petition, status, supporter) index. Another
                     // association's petition finds only its own supporters, which the

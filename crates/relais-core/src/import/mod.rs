@@ -96,17 +96,23 @@ impl Field {
     /// exports included), or `None`.
     pub fn guess(header: &str) -> Option<Self> {
         Some(match header_key(header).as_str() {
-            "email" | "mail" | "courriel" | "adresseemail" | "emailaddress" | "adressemail" | "adressecourriel"
-            | "emailpayeur" | "emaildudonateur" | "adresseelectronique" => Self::Email,
+            "email"
+            | "mail"
+            | "courriel"
+            | "adresseemail"
+            | "emailaddress"
+            | "adressemail"
+            | "adressecourriel"
+            | "emailpayeur"
+            | "emaildudonateur"
+            | "adresseelectronique" => Self::Email,
             "prenom" | "firstname" | "first" | "givenname" | "prenompayeur" | "prenomdudonateur" => Self::FirstName,
             "nom" | "lastname" | "nomdefamille" | "surname" | "familyname" | "nompayeur" | "nomdudonateur" => {
                 Self::LastName
             }
             "telephone" | "tel" | "phone" | "mobile" | "portable" | "phonenumber" | "numerodetelephone"
             | "telephoneportable" | "mobilephone" | "telmobile" => Self::Phone,
-            "adresse" | "address" | "rue" | "adressepostale" | "street" | "address1" | "adressepayeur" => {
-                Self::Address
-            }
+            "adresse" | "address" | "rue" | "adressepostale" | "street" | "address1" | "adressepayeur" => Self::Address,
             "codepostal" | "cp" | "postcode" | "zip" | "zipcode" | "postalcode" | "codepostalpayeur" => Self::Postcode,
             "ville" | "commune" | "city" | "town" | "localite" | "villepayeur" => Self::City,
             "pays" | "country" | "countrycode" | "payspayeur" => Self::Country,
@@ -198,7 +204,16 @@ mod tests {
 
     #[test]
     fn french_and_english_headers_are_understood() {
-        let fr = headers(&["\u{feff}Courriel", "Prénom", "Nom", "Téléphone", "Adresse", "Code postal", "Ville", "Pays"]);
+        let fr = headers(&[
+            "\u{feff}Courriel",
+            "Prénom",
+            "Nom",
+            "Téléphone",
+            "Adresse",
+            "Code postal",
+            "Ville",
+            "Pays",
+        ]);
         assert_eq!(
             guess_mapping(&fr),
             vec![
@@ -212,7 +227,14 @@ mod tests {
                 Some(Field::Country)
             ]
         );
-        let mailchimp = headers(&["Email Address", "First Name", "Last Name", "ZIP", "TAGS", "MEMBER_RATING"]);
+        let mailchimp = headers(&[
+            "Email Address",
+            "First Name",
+            "Last Name",
+            "ZIP",
+            "TAGS",
+            "MEMBER_RATING",
+        ]);
         assert_eq!(
             guess_mapping(&mailchimp),
             vec![
@@ -238,7 +260,10 @@ mod tests {
 
     #[test]
     fn a_mapping_needs_one_email_column_and_no_field_twice() {
-        assert_eq!(check_mapping(&[Some(Field::LastName), None]), Err(MappingError::NoEmail));
+        assert_eq!(
+            check_mapping(&[Some(Field::LastName), None]),
+            Err(MappingError::NoEmail)
+        );
         assert_eq!(
             check_mapping(&[Some(Field::Email), Some(Field::LastName), Some(Field::LastName)]),
             Err(MappingError::Twice(Field::LastName))

@@ -167,7 +167,11 @@ impl<I: Iterator<Item = (usize, String)>> Iterator for Records<I> {
                 Parsed::Stray => {
                     // Over several lines, a quote that "closes" before stray text is
                     // another line's opening quote: the first line's never closed.
-                    let error = if taken.len() > 1 { QuoteError::Unclosed } else { QuoteError::Stray };
+                    let error = if taken.len() > 1 {
+                        QuoteError::Unclosed
+                    } else {
+                        QuoteError::Stray
+                    };
                     return Some(Err(self.resync(taken, error)));
                 }
                 Parsed::Open => {
@@ -213,7 +217,10 @@ mod tests {
         let text = "a;\"b;c\";\"dit \"\"non\"\"\"\n\n\"12 rue X\nbât. B\"; x ;y\n";
         assert_eq!(
             read(text, ';', Some(3)),
-            vec![ok(1, &["a", "b;c", "dit \"non\""]), ok(3, &["12 rue X\nbât. B", "x", "y"])]
+            vec![
+                ok(1, &["a", "b;c", "dit \"non\""]),
+                ok(3, &["12 rue X\nbât. B", "x", "y"])
+            ]
         );
         assert_eq!(read("a, \"b, c\"", ',', None), vec![ok(1, &["a", "b, c"])]);
     }
@@ -225,7 +232,10 @@ mod tests {
             read(text, ';', Some(2)),
             vec![
                 ok(1, &["email", "nom"]),
-                Err(BrokenRecord { line: 2, error: QuoteError::Unclosed }),
+                Err(BrokenRecord {
+                    line: 2,
+                    error: QuoteError::Unclosed
+                }),
                 ok(3, &["b@x.fr", "Martin"]),
                 ok(4, &["c@x.fr", "Durand"]),
             ]
@@ -237,14 +247,26 @@ mod tests {
         // Line 2's quote pairs with line 3's: one record of three cells, not two.
         let text = "a;b\nx;\"y\nz;\"w\"\n";
         let got = read(text, ';', Some(2));
-        assert_eq!(got[1], Err(BrokenRecord { line: 2, error: QuoteError::Unclosed }));
+        assert_eq!(
+            got[1],
+            Err(BrokenRecord {
+                line: 2,
+                error: QuoteError::Unclosed
+            })
+        );
         assert_eq!(got[2], ok(3, &["z", "w"]));
     }
 
     #[test]
     fn text_after_a_closing_quote_is_refused() {
         let got = read("\"abc\"def;x\nok;y", ';', Some(2));
-        assert_eq!(got[0], Err(BrokenRecord { line: 1, error: QuoteError::Stray }));
+        assert_eq!(
+            got[0],
+            Err(BrokenRecord {
+                line: 1,
+                error: QuoteError::Stray
+            })
+        );
         assert_eq!(got[1], ok(2, &["ok", "y"]));
     }
 
@@ -255,7 +277,13 @@ mod tests {
             text.push_str(&format!("line{i}\n"));
         }
         let got = read(&text, ';', None);
-        assert_eq!(got[0], Err(BrokenRecord { line: 1, error: QuoteError::Unclosed }));
+        assert_eq!(
+            got[0],
+            Err(BrokenRecord {
+                line: 1,
+                error: QuoteError::Unclosed
+            })
+        );
         assert_eq!(got.len(), MAX_SPAN + 6);
     }
 }

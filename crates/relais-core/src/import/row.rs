@@ -198,7 +198,8 @@ pub fn merge(existing: &PersonFields, row: &Incoming, policy: MergePolicy) -> Pe
         pick(&existing.commune, &city)
     };
     let (latitude, longitude) = if from_postcode && (postcode_changed || existing.latitude.is_none()) {
-        row.coordinates.map_or((None, None), |(lat, lon)| (Some(lat), Some(lon)))
+        row.coordinates
+            .map_or((None, None), |(lat, lon)| (Some(lat), Some(lon)))
     } else {
         (existing.latitude, existing.longitude)
     };
@@ -294,7 +295,11 @@ pub fn check_row(record: &Record, mapping: &[Option<Field>], width: usize) -> Re
         if value.is_empty() {
             continue;
         }
-        let max = if *field == Field::Address { MAX_ADDRESS } else { MAX_SHORT };
+        let max = if *field == Field::Address {
+            MAX_ADDRESS
+        } else {
+            MAX_SHORT
+        };
         if !matches!(field, Field::Tags | Field::Interests) && value.chars().count() > max {
             problems.push(Problem::TooLong(*field));
             continue;

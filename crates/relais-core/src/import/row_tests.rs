@@ -23,12 +23,24 @@ fn check(cells: &[&str]) -> Result<ImportRow, Vec<Problem>> {
 
 #[test]
 fn a_good_row_is_normalised() {
-    let row = check(&[" Awa@Example.ORG ", "Awa", "Mensah", "06 12 34 56 78", "75011", "Bénévole, donateur", "x"]).unwrap();
+    let row = check(&[
+        " Awa@Example.ORG ",
+        "Awa",
+        "Mensah",
+        "06 12 34 56 78",
+        "75011",
+        "Bénévole, donateur",
+        "x",
+    ])
+    .unwrap();
     assert_eq!(row.line, 4);
     assert_eq!(row.email.as_str(), "awa@example.org");
     assert_eq!(row.incoming.phone.as_deref(), Some("+33612345678"));
     assert_eq!(row.incoming.postcode.as_deref(), Some("75011"));
-    assert_eq!(row.incoming.postcode_commune.as_deref(), Some("Paris 11e Arrondissement"));
+    assert_eq!(
+        row.incoming.postcode_commune.as_deref(),
+        Some("Paris 11e Arrondissement")
+    );
     assert!(row.incoming.coordinates.is_some());
     assert_eq!(row.tags, vec!["bénévole".to_owned(), "donateur".to_owned()]);
 }
@@ -45,7 +57,10 @@ fn every_problem_of_a_row_is_named() {
             Problem::BadPostcode("7501".into()),
         ]
     );
-    assert_eq!(check(&["", "Awa", "", "", "", "", ""]).unwrap_err(), vec![Problem::NoEmail]);
+    assert_eq!(
+        check(&["", "Awa", "", "", "", "", ""]).unwrap_err(),
+        vec![Problem::NoEmail]
+    );
     assert_eq!(Problem::Duplicate { first_line: 7 }.detail(), "7");
     assert_eq!(Problem::Width { expected: 7, found: 3 }.code(), "width");
 }
@@ -62,14 +77,25 @@ fn a_row_of_another_width_is_refused_unless_only_empty_cells_trail() {
 
 #[test]
 fn foreign_postcodes_are_kept_as_written_and_countries_read_by_name() {
-    let mapping = [Some(Field::Email), Some(Field::Postcode), Some(Field::Country), Some(Field::Language)];
+    let mapping = [
+        Some(Field::Email),
+        Some(Field::Postcode),
+        Some(Field::Country),
+        Some(Field::Language),
+    ];
     let row = check_row(&record(2, &["a@b.be", "1000", "Belgique", "English"]), &mapping, 4).unwrap();
     assert_eq!(row.incoming.postcode.as_deref(), Some("1000"));
     assert_eq!(row.incoming.country.as_deref(), Some("BE"));
     assert_eq!(row.incoming.locale.as_deref(), Some("en"));
     assert_eq!(row.incoming.coordinates, None);
     let bad = check_row(&record(2, &["a@b.be", "", "Atlantide", "klingon"]), &mapping, 4).unwrap_err();
-    assert_eq!(bad, vec![Problem::BadCountry("Atlantide".into()), Problem::BadLanguage("klingon".into())]);
+    assert_eq!(
+        bad,
+        vec![
+            Problem::BadCountry("Atlantide".into()),
+            Problem::BadLanguage("klingon".into())
+        ]
+    );
 }
 
 #[test]

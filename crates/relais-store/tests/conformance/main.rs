@@ -2349,6 +2349,7 @@ conformance!(
 
 mod giving;
 mod impact;
+mod imports;
 mod offline_batches;
 mod project_updates;
 mod projects;
