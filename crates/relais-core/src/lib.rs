@@ -27,6 +27,7 @@ pub mod phone;
 pub mod places;
 pub mod post;
 pub mod project;
+pub mod record;
 pub mod role;
 pub mod segment;
 pub mod settings;

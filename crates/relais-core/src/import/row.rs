@@ -227,7 +227,7 @@ pub fn merge(existing: &PersonFields, row: &Incoming, policy: MergePolicy) -> Pe
 }
 
 /// The ISO code of a country as spreadsheets write it (a code or a common name).
-fn country_code(raw: &str) -> Option<String> {
+pub(crate) fn country_code(raw: &str) -> Option<String> {
     let key = header_key(raw);
     let code = match key.as_str() {
         "france" => "FR",
@@ -253,7 +253,7 @@ fn country_code(raw: &str) -> Option<String> {
     Some(code.to_owned())
 }
 
-fn language(raw: &str) -> Option<Locale> {
+pub(crate) fn language(raw: &str) -> Option<Locale> {
     Locale::parse(raw.trim()).or_else(|| match header_key(raw).as_str() {
         "francais" | "french" => Some(Locale::Fr),
         "anglais" | "english" => Some(Locale::En),
