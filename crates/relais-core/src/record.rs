@@ -170,7 +170,10 @@ mod tests {
         }
         .parse()
         .unwrap();
-        assert_eq!((r.fields.postcode.as_str(), r.fields.commune.as_str()), ("1000", "Bruxelles"));
+        assert_eq!(
+            (r.fields.postcode.as_str(), r.fields.commune.as_str()),
+            ("1000", "Bruxelles")
+        );
         assert_eq!(r.fields.latitude, None);
     }
 

@@ -452,12 +452,8 @@ pub trait PeopleStore: Send + Sync {
     /// Adds (`on`) or removes an interest.
     async fn set_interest(&self, access: &OrgAccess, id: i64, tag: &str, on: bool, now: i64) -> StoreResult<()>;
     /// Saves the record staff edited (names, phone, address, place, language, channels).
-    async fn update_record(
-        &self,
-        access: &OrgAccess,
-        id: i64,
-        record: &relais_core::record::Record,
-    ) -> StoreResult<()>;
+    async fn update_record(&self, access: &OrgAccess, id: i64, record: &relais_core::record::Record)
+    -> StoreResult<()>;
     /// Staff notes on the person, newest first: `(time, author's address, text)`.
     async fn notes(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<(i64, Option<String>, String)>>;
     /// Adds a staff note.

@@ -171,7 +171,8 @@ macro_rules! impl_segment_store {
                 // rows for 50 of them; the page goes in id order and stops at 50, or
                 // looks up the ids a filter's own index gave.
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT s.id, s.email, s.first_name, s.last_name, s.postcode, s.created_at, s.phone FROM supporters s \
+                    "SELECT s.id, s.email, s.first_name, s.last_name, s.postcode, s.created_at, s.phone, s.commune, s.source \
+                     FROM supporters s \
                      WHERE +s.org_id = ",
                 );
                 qb.push_bind(access.org_id())

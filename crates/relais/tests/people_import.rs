@@ -199,3 +199,103 @@ async fn a_broken_excel_file_gets_a_report_and_nothing_is_written_until_confirme
     let r = upload(app, "vide.csv", b"\r\n\r\n".to_vec()).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+on_both_backends!(staff_edit_the_fuller_record_and_find_people_by_interest);
+
+async fn staff_edit_the_fuller_record_and_find_people_by_interest(app: &TestApp) {
+    let link = app.create_org("amis", "Les Amis du Puits", "chair@amis.example").await;
+    app.follow_login_link(&link).await;
+    let r = upload(
+        app,
+        "a.csv",
+        "email,first name\nawa@example.org,Awa\nmarc@example.org,Marc\n".into(),
+    )
+    .await;
+    let import_page = location(&r);
+    let csrf = hidden(&app.get(&import_page).await.text().await.unwrap(), "csrf");
+    let r = app
+        .post(
+            &format!("{import_page}/check"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("col_0", "email"),
+                ("col_1", "first_name"),
+                ("merge", "fill"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post(&format!("{import_page}/run"), &[("csrf", csrf.as_str())])
+        .await;
+    let mut awa = None;
+    for _ in 0..100 {
+        awa = person(app, "awa@example.org").await;
+        if awa.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let id = awa.unwrap().id;
+    let path = format!("/admin/people/{id}");
+    let record = |phone: &'static str| {
+        let csrf = csrf.clone();
+        let path = path.clone();
+        async move {
+            app.post(
+                &format!("{path}/record"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("first_name", "Awa"),
+                    ("last_name", "Mensah"),
+                    ("phone", phone),
+                    ("address", "3 rue de la Roquette"),
+                    ("postcode", "75011"),
+                    ("commune", ""),
+                    ("country", "FR"),
+                    ("language", "fr"),
+                    ("channels", "email"),
+                    ("channels", "sms"),
+                ],
+            )
+            .await
+        }
+    };
+    // A bad number is refused beside its field, the rest kept as typed.
+    let r = record("12").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"phone-error\""));
+    assert!(html.contains("value=\"3 rue de la Roquette\""));
+    let r = record("06 12 34 56 78").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = app.get(&path).await.text().await.unwrap();
+    assert!(
+        page.contains("Paris 11e Arrondissement"),
+        "the commune from the postcode"
+    );
+    assert!(page.contains("value=\"+33612345678\""), "stored E.164");
+    assert!(page.contains("id=\"channel-sms\" name=\"channels\" value=\"sms\" checked"));
+    let r = app
+        .post(
+            &format!("{path}/interests"),
+            &[("csrf", csrf.as_str()), ("interest", "Eau potable")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let list = app
+        .get("/admin/people?interest=eau+potable")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("awa@example.org") && !list.contains("marc@example.org"));
+    let export: serde_json::Value = app.get(&format!("{path}/export.json")).await.json().await.unwrap();
+    assert_eq!(export["person"]["address"], "3 rue de la Roquette");
+    assert_eq!(export["person"]["preferred_channels"], "email,sms");
+    assert_eq!(export["interests"][0], "eau potable");
+    let csv = app.get("/admin/people.csv").await.text().await.unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(",phone,commune,source"),
+        "new columns at the end"
+    );
+}

@@ -379,52 +379,77 @@ conformance!(
     }
 );
 
-conformance!(the_fuller_record_is_edited_and_erase_clears_it, |store: DynStore| async move {
-    let (org, _) = new_org(&store, "amis", "chair@amis.example").await;
-    let access = store.operator_access(&org.slug).await.unwrap();
-    let import = validated(&store, &access, MergePolicy::FillEmpty, None).await;
-    let rows = [row(2, ["awa@example.org", "Awa", "", "", "", "eau"])];
-    store
-        .import_chunk(&access, import.id, &chunk(&rows, MergePolicy::FillEmpty, &[], None), NOW)
-        .await
+conformance!(
+    the_fuller_record_is_edited_and_erase_clears_it,
+    |store: DynStore| async move {
+        let (org, _) = new_org(&store, "amis", "chair@amis.example").await;
+        let access = store.operator_access(&org.slug).await.unwrap();
+        let import = validated(&store, &access, MergePolicy::FillEmpty, None).await;
+        let rows = [row(2, ["awa@example.org", "Awa", "", "", "", "eau"])];
+        store
+            .import_chunk(
+                &access,
+                import.id,
+                &chunk(&rows, MergePolicy::FillEmpty, &[], None),
+                NOW,
+            )
+            .await
+            .unwrap();
+        let id = store
+            .supporter_by_email(&access, &email("awa@example.org"))
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let record = relais_core::record::RecordInput {
+            first_name: "Awa".into(),
+            last_name: "Mensah".into(),
+            phone: "06 12 34 56 78".into(),
+            address: "3 rue de la Roquette".into(),
+            postcode: "75011".into(),
+            language: "en".into(),
+            channels: vec!["email".into(), "sms".into()],
+            ..Default::default()
+        }
+        .parse()
         .unwrap();
-    let id = store.supporter_by_email(&access, &email("awa@example.org")).await.unwrap().unwrap().id;
-    let record = relais_core::record::RecordInput {
-        first_name: "Awa".into(),
-        last_name: "Mensah".into(),
-        phone: "06 12 34 56 78".into(),
-        address: "3 rue de la Roquette".into(),
-        postcode: "75011".into(),
-        language: "en".into(),
-        channels: vec!["email".into(), "sms".into()],
-        ..Default::default()
+        store.update_record(&access, id, &record).await.unwrap();
+        let p = store.person(&access, id).await.unwrap();
+        assert_eq!(
+            (p.address.as_str(), p.commune.as_str()),
+            ("3 rue de la Roquette", "Paris 11e Arrondissement")
+        );
+        assert_eq!((p.phone.as_deref(), p.locale.as_str()), (Some("+33612345678"), "en"));
+        assert!(p.latitude.is_some() && p.longitude.is_some());
+        assert_eq!(p.source, format!("import:{}", import.id));
+        assert_eq!(p.preferred_channels, "email,sms");
+        // Interests, edited like tags.
+        store.set_interest(&access, id, "santé", true, NOW).await.unwrap();
+        store.set_interest(&access, id, "santé", true, NOW).await.unwrap();
+        assert_eq!(
+            store.interests(&access, id).await.unwrap(),
+            vec!["eau".to_owned(), "santé".to_owned()]
+        );
+        store.set_interest(&access, id, "eau", false, NOW).await.unwrap();
+        assert_eq!(store.interests(&access, id).await.unwrap(), vec!["santé".to_owned()]);
+        // Another association cannot touch her.
+        let (_, _) = new_org(&store, "voisins", "chair@voisins.example").await;
+        let other = store.operator_access("voisins").await.unwrap();
+        assert!(store.update_record(&other, id, &record).await.is_err());
+        assert!(store.set_interest(&other, id, "x", true, NOW).await.is_err());
+        assert!(store.interests(&other, id).await.unwrap().is_empty());
+        // Erased: every personal field goes, interests too.
+        store.erase_person(&access, id, None, NOW + 1).await.unwrap();
+        let p = store.person(&access, id).await.unwrap();
+        assert_eq!(
+            (p.address.as_str(), p.commune.as_str(), p.preferred_channels.as_str()),
+            ("", "", "")
+        );
+        assert_eq!((p.phone, p.latitude, p.longitude), (None, None, None));
+        assert!(store.interests(&access, id).await.unwrap().is_empty());
+        assert!(
+            store.update_record(&access, id, &record).await.is_err(),
+            "an erased person stays erased"
+        );
     }
-    .parse()
-    .unwrap();
-    store.update_record(&access, id, &record).await.unwrap();
-    let p = store.person(&access, id).await.unwrap();
-    assert_eq!((p.address.as_str(), p.commune.as_str()), ("3 rue de la Roquette", "Paris 11e Arrondissement"));
-    assert_eq!((p.phone.as_deref(), p.locale.as_str()), (Some("+33612345678"), "en"));
-    assert!(p.latitude.is_some() && p.longitude.is_some());
-    assert_eq!(p.source, format!("import:{}", import.id));
-    assert_eq!(p.preferred_channels, "email,sms");
-    // Interests, edited like tags.
-    store.set_interest(&access, id, "santé", true, NOW).await.unwrap();
-    store.set_interest(&access, id, "santé", true, NOW).await.unwrap();
-    assert_eq!(store.interests(&access, id).await.unwrap(), vec!["eau".to_owned(), "santé".to_owned()]);
-    store.set_interest(&access, id, "eau", false, NOW).await.unwrap();
-    assert_eq!(store.interests(&access, id).await.unwrap(), vec!["santé".to_owned()]);
-    // Another association cannot touch her.
-    let (_, _) = new_org(&store, "voisins", "chair@voisins.example").await;
-    let other = store.operator_access("voisins").await.unwrap();
-    assert!(store.update_record(&other, id, &record).await.is_err());
-    assert!(store.set_interest(&other, id, "x", true, NOW).await.is_err());
-    assert!(store.interests(&other, id).await.unwrap().is_empty());
-    // Erased: every personal field goes, interests too.
-    store.erase_person(&access, id, None, NOW + 1).await.unwrap();
-    let p = store.person(&access, id).await.unwrap();
-    assert_eq!((p.address.as_str(), p.commune.as_str(), p.preferred_channels.as_str()), ("", "", ""));
-    assert_eq!((p.phone, p.latitude, p.longitude), (None, None, None));
-    assert!(store.interests(&access, id).await.unwrap().is_empty());
-    assert!(store.update_record(&access, id, &record).await.is_err(), "an erased person stays erased");
-});
+);

@@ -21,6 +21,7 @@ pub(crate) mod payments_admin;
 pub(crate) mod people;
 pub(crate) mod people_import;
 pub(crate) mod people_import_report;
+pub(crate) mod person_record;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
 pub(crate) mod pledge_stop;
@@ -214,6 +215,8 @@ pub(crate) fn router(state: Shared) -> Router {
             get(people_import_report::refused_csv),
         )
         .route("/admin/people/{id}/tags", post(people::tag))
+        .route("/admin/people/{id}/interests", post(person_record::interest))
+        .route("/admin/people/{id}/record", post(person_record::save))
         .route("/admin/people/{id}/notes", post(people::note))
         .route("/admin/people/{id}", get(people::show))
         .route("/admin/people/{id}/export.json", get(people::export))
