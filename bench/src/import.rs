@@ -139,7 +139,7 @@ pub async fn import(common: &Common, rows: i64) -> Result<(Value, bool), BoxErro
     post_form(&bench.spec, &session, &format!("{page}/run"), &[("csrf", &token)]).await?;
     let db = Db::open(&bench).await?;
     // 1 done, 2 failed, 0 still going.
-    let state = "SELECT CASE state WHEN 'done' THEN 1 WHEN 'failed' THEN 2 ELSE 0 END FROM imports WHERE id = $1";
+    let state = "SELECT CAST(CASE state WHEN 'done' THEN 1 WHEN 'failed' THEN 2 ELSE 0 END AS BIGINT) FROM imports WHERE id = $1";
     let mut peak_rss = 0.0_f64;
     let outcome = loop {
         peak_rss = peak_rss.max(status_mib(pid, "VmRSS").unwrap_or(0.0));
