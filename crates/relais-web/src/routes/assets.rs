@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::{AppError, Shared};
 
 /// Bumped when static files change, so browsers fetch the new ones.
-pub(crate) const VERSION: &str = "4";
+pub(crate) const VERSION: &str = "5";
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");

@@ -180,6 +180,8 @@ struct PersonTemplate {
     /// The record form (as stored, or as typed when refused).
     record: relais_core::record::RecordInput,
     errors: Errors,
+    /// Where the person first came from, in words, and the import's page if that is it.
+    source: Option<(String, Option<String>)>,
     /// `(channel, label, ticked)` for the preferred-channel boxes.
     channels: Vec<(&'static str, String, bool)>,
 }
@@ -316,7 +318,18 @@ pub(crate) async fn person_page(
             (*ch, c.t.get(&format!("person-channel-{ch}")), on)
         })
         .collect();
+    let source = match p.source.split_once(':') {
+        Some(("import", n)) => Some((
+            c.t.arg("person-source-import", "id", n),
+            Some(format!("/admin/people/imports/{n}")),
+        )),
+        _ if ["petition", "gift", "newsletter"].contains(&p.source.as_str()) => {
+            Some((c.t.get(&format!("person-source-{}", p.source)), None))
+        }
+        _ => None,
+    };
     let template = PersonTemplate {
+        source,
         interests,
         record,
         errors: Errors::from_fields(&c.t, errors),

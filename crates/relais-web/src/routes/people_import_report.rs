@@ -155,7 +155,11 @@ async fn import_page(
             ("separator", &t.get(separator)),
         ],
     );
-    let size = format!("{:.1} MB", import.file_bytes as f64 / 1_000_000.0);
+    let size = if import.file_bytes < 1_000_000 {
+        format!("{} kB", (import.file_bytes + 999) / 1000)
+    } else {
+        format!("{:.1} MB", import.file_bytes as f64 / 1_000_000.0)
+    };
     let uploaded = t.args(
         "import-uploaded",
         &[("when", &local_time(import.created_at, &org.timezone)), ("size", &size)],
