@@ -11,6 +11,7 @@
 mod broadcast;
 mod http;
 mod impact;
+mod import;
 mod load;
 mod me;
 mod messages;
@@ -171,6 +172,15 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// A CSV of N supporters imported as staff do it (upload, mapping, validation of
+    /// the whole file, confirmation): time of each step until the import is done.
+    Import {
+        /// Rows of the file (one bad address and one duplicate in every 10,000).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: i64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// A person's `/me` page with N contributions (gifts with allocations and project
     /// news, signatures with posts): latency of the page, one request after another.
     Me {
@@ -199,6 +209,7 @@ impl Scenario {
             | Self::People { common, .. }
             | Self::Impact { common, .. }
             | Self::Messages { common, .. }
+            | Self::Import { common, .. }
             | Self::Me { common, .. } => common,
         }
     }
@@ -371,6 +382,7 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
             common,
         } => receipts::receipts(&common, donors, gifts_per_donor, timeout).await,
         Scenario::People { supporters, common } => people::people(&common, supporters).await,
+        Scenario::Import { rows, common } => import::import(&common, rows).await,
         Scenario::Impact { contributors, common } => impact::impact(&common, contributors).await,
         Scenario::Messages { recipients, common } => messages::messages(&common, recipients).await,
         Scenario::Me {

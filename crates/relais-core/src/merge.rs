@@ -4,7 +4,7 @@
 
 /// The fields of a person's record that a merge reconciles; everything else the two
 /// records hold (signatures, gifts, consents, tags, notes…) is simply moved.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PersonFields {
     /// Normalised address (the kept record's always survives).
     pub email: String,
@@ -20,6 +20,16 @@ pub struct PersonFields {
     pub locale: String,
     /// Mobile number (E.164).
     pub phone: Option<String>,
+    /// Postal address (street and number).
+    pub address: String,
+    /// Commune.
+    pub commune: String,
+    /// Coordinates of the address or commune.
+    pub coordinates: Option<(f64, f64)>,
+    /// Where the person first came from (`petition`, `gift`, `import:12`…).
+    pub source: String,
+    /// Channels they prefer, comma-separated (`email,sms`).
+    pub preferred_channels: String,
     /// First contact.
     pub created_at: i64,
     /// Latest activity.
@@ -54,11 +64,42 @@ pub fn merge(kept: &PersonFields, other: &PersonFields) -> Result<PersonFields, 
         return Err(MergeError::SamePerson);
     }
     let fill = |a: &String, b: &String| if a.trim().is_empty() { b.clone() } else { a.clone() };
+    // Where they live goes as a whole (address, postcode, commune, coordinates): a
+    // street of one record with the postcode of the other would be nowhere.
+    let place = if kept.address.trim().is_empty() && kept.postcode.trim().is_empty() {
+        other
+    } else {
+        kept
+    };
+    // Where the person first came from is the older record's.
+    let first = if other.created_at < kept.created_at && !other.source.is_empty() {
+        other
+    } else if kept.source.is_empty() {
+        other
+    } else {
+        kept
+    };
+    let mut channels: Vec<&str> = Vec::new();
+    for c in kept
+        .preferred_channels
+        .split(',')
+        .chain(other.preferred_channels.split(','))
+    {
+        let c = c.trim();
+        if !c.is_empty() && !channels.contains(&c) {
+            channels.push(c);
+        }
+    }
     Ok(PersonFields {
         email: kept.email.clone(),
         first_name: fill(&kept.first_name, &other.first_name),
         last_name: fill(&kept.last_name, &other.last_name),
-        postcode: fill(&kept.postcode, &other.postcode),
+        postcode: place.postcode.clone(),
+        address: place.address.clone(),
+        commune: place.commune.clone(),
+        coordinates: place.coordinates,
+        source: first.source.clone(),
+        preferred_channels: channels.join(","),
         country: fill(&kept.country, &other.country),
         locale: fill(&kept.locale, &other.locale),
         phone: kept
@@ -111,6 +152,7 @@ mod tests {
             phone: None,
             created_at: 100,
             updated_at: 200,
+            ..Default::default()
         }
     }
 
@@ -125,10 +167,45 @@ mod tests {
         other.updated_at = 150;
         let m = merge(&kept, &other).unwrap();
         assert_eq!(m.email, "marie@example.org");
+        assert_eq!(m.source, "", "neither said where they came from");
         assert_eq!(m.first_name, "Marie", "the kept name is not overwritten");
         assert_eq!(m.postcode, "75005");
         assert_eq!(m.phone.as_deref(), Some("+33612345678"));
         assert_eq!((m.created_at, m.updated_at), (50, 200));
+    }
+
+    #[test]
+    fn the_place_moves_as_a_whole_channels_unite_and_the_older_source_stays() {
+        let mut kept = person("a@example.org");
+        kept.preferred_channels = "email".into();
+        kept.source = "petition".into();
+        let mut other = person("b@example.org");
+        other.address = "3 rue des Lilas".into();
+        other.postcode = "69003".into();
+        other.commune = "Lyon".into();
+        other.coordinates = Some((45.76, 4.85));
+        other.preferred_channels = "sms,email".into();
+        other.source = "import:4".into();
+        other.created_at = 10;
+        let m = merge(&kept, &other).unwrap();
+        assert_eq!(
+            (
+                m.address.as_str(),
+                m.postcode.as_str(),
+                m.commune.as_str(),
+                m.coordinates
+            ),
+            ("3 rue des Lilas", "69003", "Lyon", Some((45.76, 4.85)))
+        );
+        assert_eq!(m.preferred_channels, "email,sms");
+        assert_eq!(m.source, "import:4", "the older record came from the import");
+        // A kept postcode keeps the kept place, even without a street.
+        kept.postcode = "75011".into();
+        let m = merge(&kept, &other).unwrap();
+        assert_eq!(
+            (m.address.as_str(), m.postcode.as_str(), m.coordinates),
+            ("", "75011", None)
+        );
     }
 
     #[test]

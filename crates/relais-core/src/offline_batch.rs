@@ -60,21 +60,7 @@ impl Column {
     /// The column a header cell names, in French or English, ignoring case,
     /// accents, spaces, dashes and underscores.
     pub fn from_header(cell: &str) -> Option<Self> {
-        let key: String = cell
-            .trim()
-            .to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '\''))
-            .map(|c| match c {
-                'é' | 'è' | 'ê' | 'ë' => 'e',
-                'ç' => 'c',
-                'à' | 'â' => 'a',
-                'ô' => 'o',
-                'î' | 'ï' => 'i',
-                'û' | 'ù' => 'u',
-                c => c,
-            })
-            .collect();
+        let key = crate::import::header_key(cell);
         Some(match key.as_str() {
             "montant" | "amount" | "somme" | "don" | "montantdudon" => Self::Amount,
             "prenom" | "firstname" => Self::FirstName,

@@ -21,6 +21,8 @@ pub struct SegmentInput {
     pub q: String,
     /// A staff tag.
     pub tag: String,
+    /// A cause the person cares about (their interests).
+    pub interest: String,
     /// Signed this petition (its id).
     pub petition: String,
     /// Gave at least this many euros (in `gave_year` when given).
@@ -57,6 +59,8 @@ pub struct Segment {
     pub phone: Option<String>,
     /// A staff tag, as stored (trimmed, lowercase).
     pub tag: Option<String>,
+    /// An interest, as stored (trimmed, lowercase).
+    pub interest: Option<String>,
     /// Signed this petition (confirmed signatures).
     pub petition: Option<i64>,
     /// Gave at least this much, paid and not refunded, in this year (or ever).
@@ -106,6 +110,7 @@ impl SegmentInput {
             .and_then(|q| crate::phone::Phone::parse(q).ok())
             .map(|p| p.as_str().to_owned());
         let tag = Some(self.tag.trim().to_lowercase()).filter(|t| !t.is_empty());
+        let interest = Some(self.interest.trim().to_lowercase()).filter(|t| !t.is_empty());
         let petition = match self.petition.trim() {
             "" => None,
             raw => match raw.parse::<i64>() {
@@ -188,6 +193,7 @@ impl SegmentInput {
                 q,
                 phone,
                 tag,
+                interest,
                 petition,
                 gave,
                 consent,
@@ -207,6 +213,7 @@ impl SegmentInput {
         for (name, value) in [
             ("q", &self.q),
             ("tag", &self.tag),
+            ("interest", &self.interest),
             ("petition", &self.petition),
             ("gave_min", &self.gave_min),
             ("gave_year", &self.gave_year),
@@ -230,6 +237,7 @@ impl SegmentInput {
             let slot = match name.as_str() {
                 "q" => &mut input.q,
                 "tag" => &mut input.tag,
+                "interest" => &mut input.interest,
                 "petition" => &mut input.petition,
                 "gave_min" => &mut input.gave_min,
                 "gave_year" => &mut input.gave_year,
@@ -323,6 +331,7 @@ mod tests {
         let input = SegmentInput {
             q: "  Martin ".into(),
             tag: "Bénévole".into(),
+            interest: " Eau ".into(),
             petition: "7".into(),
             gave_min: "50".into(),
             gave_year: "2026".into(),
@@ -341,6 +350,7 @@ mod tests {
         };
         assert_eq!(by_phone.parse().unwrap().phone.as_deref(), Some("+33612345678"));
         assert_eq!(s.tag.as_deref(), Some("bénévole"));
+        assert_eq!(s.interest.as_deref(), Some("eau"));
         assert_eq!(s.petition, Some(7));
         assert_eq!(s.gave, Some((Money::from_cents(5000), Some(2026))));
         assert_eq!(s.consent, Some(ConsentFilter::Newsletter));
@@ -354,7 +364,7 @@ mod tests {
         let qs = input.query_string();
         assert_eq!(
             qs,
-            "q=Martin&tag=B%C3%A9n%C3%A9vole&petition=7&gave_min=50&gave_year=2026&consent=newsletter&near=69003&km=20&active_days=365"
+            "q=Martin&tag=B%C3%A9n%C3%A9vole&interest=Eau&petition=7&gave_min=50&gave_year=2026&consent=newsletter&near=69003&km=20&active_days=365"
         );
         let back = SegmentInput::from_query_string(&qs);
         assert_eq!(back.parse().unwrap().tag.as_deref(), Some("bénévole"));

@@ -298,7 +298,7 @@ macro_rules! impl_donation_store {
                 // One person per address per association, whatever they did first.
                 sqlx::query(
                     "INSERT INTO supporters (org_id, email, first_name, last_name, postcode, country, locale, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                     created_at, updated_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 'gift') \
                      ON CONFLICT (org_id, email) DO UPDATE SET updated_at = excluded.updated_at",
                 )
                 .bind(g.campaign.org_id)

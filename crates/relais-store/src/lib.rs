@@ -17,6 +17,8 @@ mod giving;
 pub mod giving_model;
 mod impact;
 pub mod impact_model;
+pub mod import_model;
+mod imports;
 mod me;
 pub mod me_model;
 mod merge;
@@ -66,6 +68,7 @@ pub use giving_model::{Mandate, NewMandate, PaymentSettings, Pledge, RunDebit, S
 pub use impact_model::{
     ApiKey, ImpactCount, ImpactRecipient, OutcomeReceipt, OutcomeReport, ProjectShare, StoredOutcome,
 };
+pub use import_model::{ChunkCounts, Import, ImportChunk, ImportPlan, NewImport, Refusal};
 pub use me_model::{MyAllocation, MyPetitionPost};
 pub use message_model::{Message, MessageFanOut, MessageRecipient, MessageSegment, MessageStats};
 pub use model::*;
@@ -510,6 +513,13 @@ pub trait PeopleStore: Send + Sync {
     async fn tags(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<String>>;
     /// Puts (`on`) or takes off a tag.
     async fn set_tag(&self, access: &OrgAccess, id: i64, tag: &str, on: bool, now: i64) -> StoreResult<()>;
+    /// The person's interests (causes they care about), alphabetical.
+    async fn interests(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<String>>;
+    /// Adds (`on`) or removes an interest.
+    async fn set_interest(&self, access: &OrgAccess, id: i64, tag: &str, on: bool, now: i64) -> StoreResult<()>;
+    /// Saves the record staff edited (names, phone, address, place, language, channels).
+    async fn update_record(&self, access: &OrgAccess, id: i64, record: &relais_core::record::Record)
+    -> StoreResult<()>;
     /// Staff notes on the person, newest first: `(time, author's address, text)`.
     async fn notes(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<(i64, Option<String>, String)>>;
     /// Adds a staff note.
@@ -1010,6 +1020,50 @@ pub trait LoopStore: Send + Sync {
     ) -> StoreResult<Vec<relais_core::cohort::CohortRate>>;
 }
 
+/// Imports of supporters from a spreadsheet: the upload, its validation report and
+/// refused rows, and the import committed chunk by chunk.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Records an uploaded file (state `uploaded`).
+    async fn create_import(&self, access: &OrgAccess, new: &NewImport<'_>, now: i64) -> StoreResult<Import>;
+    /// One import of the association.
+    async fn import(&self, access: &OrgAccess, id: i64) -> StoreResult<Import>;
+    /// The association's imports, newest first.
+    async fn imports(&self, access: &OrgAccess, limit: i64) -> StoreResult<Vec<Import>>;
+    /// The association's people among `emails` (normalised), with the fields an import may set.
+    async fn known_people(
+        &self,
+        access: &OrgAccess,
+        emails: &[&str],
+    ) -> StoreResult<Vec<(String, relais_core::import::row::PersonFields)>>;
+    /// Saves the mapping, options, figures and refused rows of a validation (state
+    /// `validated`), replacing an earlier one; [`StoreError::Conflict`] once the import started.
+    async fn save_validation(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        plan: &ImportPlan<'_>,
+        refusals: &[Refusal],
+    ) -> StoreResult<()>;
+    /// The refused rows' reasons, by line.
+    async fn refusals(&self, access: &OrgAccess, id: i64, limit: i64) -> StoreResult<Vec<Refusal>>;
+    /// The refused lines, each once, in order.
+    async fn refused_lines(&self, access: &OrgAccess, id: i64) -> StoreResult<Vec<i64>>;
+    /// Marks a validated import running, or takes over a running one whose task gave
+    /// no sign of life since `stale_before`; `false` when neither applies.
+    async fn start_import(&self, access: &OrgAccess, id: i64, stale_before: i64, now: i64) -> StoreResult<bool>;
+    /// Commits one chunk of rows and the import's progress in one transaction.
+    async fn import_chunk(
+        &self,
+        access: &OrgAccess,
+        id: i64,
+        chunk: &ImportChunk<'_>,
+        now: i64,
+    ) -> StoreResult<ChunkCounts>;
+    /// Ends a running import: `done`, or `failed` with the reason.
+    async fn finish_import(&self, access: &OrgAccess, id: i64, error: Option<&str>, now: i64) -> StoreResult<()>;
+}
+
 /// Everything the application needs from storage.
 #[async_trait]
 pub trait Store:
@@ -1034,6 +1088,7 @@ pub trait Store:
     + ImpactStore
     + ApiKeyStore
     + LoopStore
+    + ImportStore
 {
     /// Copies what the write-ahead log holds into the database file without
     /// blocking writers (SQLite; nothing to do on PostgreSQL). The worker calls it

@@ -64,6 +64,20 @@ macro_rules! impl_merge_store {
                     .await?;
                 let (email, first_name, last_name, postcode, country, locale, phone, created_at, updated_at) =
                     row.ok_or($crate::StoreError::NotFound)?;
+                let (address, commune, latitude, longitude, source, preferred_channels): (
+                    String,
+                    String,
+                    Option<f64>,
+                    Option<f64>,
+                    String,
+                    String,
+                ) = sqlx::query_as(
+                    "SELECT address, commune, latitude, longitude, source, preferred_channels FROM supporters \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
                 Ok(relais_core::merge::PersonFields {
                     email,
                     first_name,
@@ -72,6 +86,11 @@ macro_rules! impl_merge_store {
                     country,
                     locale,
                     phone,
+                    address,
+                    commune,
+                    coordinates: latitude.zip(longitude),
+                    source,
+                    preferred_channels,
                     created_at,
                     updated_at,
                 })
@@ -230,16 +249,19 @@ macro_rules! impl_merge_store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                // Tags: the union (a tag both had stays once).
-                sqlx::query(
-                    "INSERT INTO supporter_tags (org_id, supporter_id, tag, created_at) \
-                     SELECT org_id, $1, tag, created_at FROM supporter_tags WHERE supporter_id = $2 \
-                     ON CONFLICT (supporter_id, tag) DO NOTHING",
-                )
-                .bind(keep)
-                .bind(other)
-                .execute(&mut *tx)
-                .await?;
+                // Tags and interests: the union (one both had stays once).
+                for table in ["supporter_tags", "supporter_interests"] {
+                    let sql = format!(
+                        "INSERT INTO {table} (org_id, supporter_id, tag, created_at) \
+                         SELECT org_id, $1, tag, created_at FROM {table} WHERE supporter_id = $2 \
+                         ON CONFLICT (supporter_id, tag) DO NOTHING"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(keep)
+                        .bind(other)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 // "Told once per news": a news both records were told about stays one
                 // message on the kept record.
                 sqlx::query(
@@ -277,7 +299,8 @@ macro_rules! impl_merge_store {
                     .await?;
                 sqlx::query(
                     "UPDATE supporters SET first_name = $3, last_name = $4, postcode = $5, country = $6, locale = $7, \
-                     phone = $8, created_at = $9, updated_at = $10 WHERE id = $1 AND org_id = $2",
+                     phone = $8, created_at = $9, updated_at = $10, address = $11, commune = $12, latitude = $13, \
+                     longitude = $14, source = $15, preferred_channels = $16 WHERE id = $1 AND org_id = $2",
                 )
                 .bind(keep)
                 .bind(org)
@@ -289,6 +312,12 @@ macro_rules! impl_merge_store {
                 .bind(&merged.phone)
                 .bind(merged.created_at)
                 .bind(merged.updated_at)
+                .bind(&merged.address)
+                .bind(&merged.commune)
+                .bind(merged.coordinates.map(|c| c.0))
+                .bind(merged.coordinates.map(|c| c.1))
+                .bind(&merged.source)
+                .bind(&merged.preferred_channels)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(

@@ -348,8 +348,10 @@ macro_rules! impl_message_store {
                      (s.email NOT LIKE 'erased-%' AND COALESCE((SELECT c.granted FROM consents c \
                        WHERE c.supporter_id = s.id AND c.channel = 'email' AND c.purpose = $3 AND {} \
                        ORDER BY c.id DESC LIMIT 1), FALSE)) AS deliverable \
-                     FROM supporters s WHERE s.id = $1 AND s.org_id = $2",
-                    Self::VERIFIED
+                     FROM supporters s WHERE s.id = {} AND s.org_id = $2",
+                    Self::VERIFIED,
+                    // A copy queued before a merge reaches the person it was merged into.
+                    $crate::merge::resolve_merged!("$1"),
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(supporter_id)

@@ -34,6 +34,7 @@ pub(crate) const SQLITE: Migrations = &[
         include_str!("../migrations/sqlite/0012_retention.sql"),
     ),
     ("0013_messages", include_str!("../migrations/sqlite/0013_messages.sql")),
+    ("0014_import", include_str!("../migrations/sqlite/0014_import.sql")),
     ("0015_merge", include_str!("../migrations/sqlite/0015_merge.sql")),
     (
         "0016_consent_summary",
@@ -85,6 +86,8 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0013_messages",
         include_str!("../migrations/postgres/0013_messages.sql"),
+    ),
+    ("0014_import", include_str!("../migrations/postgres/0014_import.sql")),
     ("0015_merge", include_str!("../migrations/postgres/0015_merge.sql")),
     (
         "0016_consent_summary",

@@ -81,8 +81,9 @@ macro_rules! impl_people_store {
                 id: i64,
             ) -> $crate::StoreResult<$crate::Supporter> {
                 sqlx::query_as(
-                    "SELECT id, email, first_name, last_name, postcode, country, locale, created_at, phone \
-                     FROM supporters WHERE org_id = $1 AND id = $2",
+                    "SELECT id, email, first_name, last_name, postcode, country, locale, created_at, phone, address, \
+                     commune, latitude, longitude, source, preferred_channels FROM supporters \
+                     WHERE org_id = $1 AND id = $2",
                 )
                 .bind(access.org_id())
                 .bind(id)
@@ -342,7 +343,7 @@ macro_rules! impl_people_store {
                 .bind(access.org_id())
                 .execute(&mut *tx)
                 .await?;
-                for table in ["supporter_tags", "supporter_notes"] {
+                for table in ["supporter_tags", "supporter_notes", "supporter_interests"] {
                     let sql = format!("DELETE FROM {table} WHERE supporter_id = $1 AND org_id = $2");
                     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(access.org_id()).execute(&mut *tx).await?;
                 }
@@ -364,6 +365,7 @@ macro_rules! impl_people_store {
                     .await?;
                 sqlx::query(
                     "UPDATE supporters SET email = $3, first_name = '', last_name = '', postcode = '', phone = NULL, \
+                     address = '', commune = '', latitude = NULL, longitude = NULL, preferred_channels = '', \
                      updated_at = $4 WHERE id = $1 AND org_id = $2",
                 )
                 .bind(id)
@@ -423,6 +425,81 @@ macro_rules! impl_people_store {
                         .bind(tag)
                         .execute(&self.pool)
                         .await?;
+                }
+                Ok(())
+            }
+
+            async fn interests(&self, access: &$crate::OrgAccess, id: i64) -> $crate::StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT tag FROM supporter_interests WHERE org_id = $1 AND supporter_id = $2 ORDER BY tag",
+                )
+                .bind(access.org_id())
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_interest(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                tag: &str,
+                on: bool,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                self.person(access, id).await?;
+                if on {
+                    sqlx::query(
+                        "INSERT INTO supporter_interests (org_id, supporter_id, tag, created_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (supporter_id, tag) DO NOTHING",
+                    )
+                    .bind(access.org_id())
+                    .bind(id)
+                    .bind(tag)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                } else {
+                    sqlx::query("DELETE FROM supporter_interests WHERE org_id = $1 AND supporter_id = $2 AND tag = $3")
+                        .bind(access.org_id())
+                        .bind(id)
+                        .bind(tag)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn update_record(
+                &self,
+                access: &$crate::OrgAccess,
+                id: i64,
+                record: &relais_core::record::Record,
+            ) -> $crate::StoreResult<()> {
+                let f = &record.fields;
+                // `updated_at` is the person's latest action, not staff's: left alone.
+                let done = sqlx::query(
+                    "UPDATE supporters SET first_name = $3, last_name = $4, phone = $5, address = $6, postcode = $7, \
+                     commune = $8, country = $9, locale = $10, latitude = $11, longitude = $12, \
+                     preferred_channels = $13 WHERE id = $1 AND org_id = $2 AND email NOT LIKE 'erased-%'",
+                )
+                .bind(id)
+                .bind(access.org_id())
+                .bind(&f.first_name)
+                .bind(&f.last_name)
+                .bind(&f.phone)
+                .bind(&f.address)
+                .bind(&f.postcode)
+                .bind(&f.commune)
+                .bind(&f.country)
+                .bind(&f.locale)
+                .bind(f.latitude)
+                .bind(f.longitude)
+                .bind(&record.preferred_channels)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
                 }
                 Ok(())
             }

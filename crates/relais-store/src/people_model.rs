@@ -31,6 +31,12 @@ pub struct PersonRow {
     /// Mobile number (E.164), read by the filtered list and its export.
     #[sqlx(default)]
     pub phone: Option<String>,
+    /// City, read by the filtered list and its export.
+    #[sqlx(default)]
+    pub commune: String,
+    /// Where the person first came from, read by the filtered list and its export.
+    #[sqlx(default)]
+    pub source: String,
 }
 
 /// One of a person's signatures, as their export shows it.

@@ -342,6 +342,24 @@ pub struct Supporter {
     /// Mobile number (E.164), when the person gave one; read by the queries that need it.
     #[sqlx(default)]
     pub phone: Option<String>,
+    /// Street address (the person's page reads it; lists do not).
+    #[sqlx(default)]
+    pub address: String,
+    /// City.
+    #[sqlx(default)]
+    pub commune: String,
+    /// Latitude (WGS84), from the postcode.
+    #[sqlx(default)]
+    pub latitude: Option<f64>,
+    /// Longitude (WGS84).
+    #[sqlx(default)]
+    pub longitude: Option<f64>,
+    /// Where the person first came from: `petition`, `gift`, `newsletter`, `import:<id>`.
+    #[sqlx(default)]
+    pub source: String,
+    /// How they like to be reached (`email,sms`).
+    #[sqlx(default)]
+    pub preferred_channels: String,
 }
 
 /// One entry of the consent ledger.

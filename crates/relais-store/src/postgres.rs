@@ -108,6 +108,7 @@ crate::allocations::impl_allocations!(
 crate::cohorts::impl_loop_store!(PgStore);
 crate::funding_changes::impl_funding_changes!(PgStore, alloc_lock = "SELECT pg_advisory_xact_lock($1)");
 crate::sign_batch::impl_sign_batch!(PgStore, sqlx::Postgres);
+crate::imports::impl_import_store!(PgStore, sqlx::Postgres);
 // Text ranges compare bytes whatever the database's collation (`0017_search_collation`).
 crate::segments::impl_segment_store!(
     PgStore,

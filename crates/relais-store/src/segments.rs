@@ -85,6 +85,14 @@ macro_rules! impl_segment_store {
                             .push(")");
                     }
                 }
+                if let Some(interest) = &seg.interest {
+                    // From the (org, tag, supporter) index of interests.
+                    qb.push(" AND s.id IN (SELECT supporter_id FROM supporter_interests WHERE org_id = ")
+                        .push_bind(org_id)
+                        .push(" AND tag = ")
+                        .push_bind(interest.clone())
+                        .push(")");
+                }
                 if let Some(petition) = seg.petition {
                     // Straight from the (petition, status, supporter) index. Another
                     // association's petition finds only its own supporters, which the
@@ -185,7 +193,8 @@ macro_rules! impl_segment_store {
                 // rows for 50 of them; the page goes in id order and stops at 50, or
                 // looks up the ids a filter's own index gave.
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT s.id, s.email, s.first_name, s.last_name, s.postcode, s.created_at, s.phone FROM supporters s \
+                    "SELECT s.id, s.email, s.first_name, s.last_name, s.postcode, s.created_at, s.phone, s.commune, s.source \
+                     FROM supporters s \
                      WHERE +s.org_id = ",
                 );
                 qb.push_bind(access.org_id())

@@ -70,7 +70,7 @@ macro_rules! impl_sign_batch {
                     .collect();
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO supporters (org_id, email, first_name, last_name, postcode, country, locale, \
-                     created_at, updated_at) ",
+                     created_at, updated_at, source) ",
                 );
                 qb.push_values(supporter_keys.iter(), |mut b, k| {
                     let r = first_of[k];
@@ -82,7 +82,9 @@ macro_rules! impl_sign_batch {
                         .push_bind(&r.draft.country)
                         .push_bind(&r.locale)
                         .push_bind(now)
-                        .push_bind(now);
+                        .push_bind(now)
+                        // Where the person first came from; a later action keeps it.
+                        .push("'petition'");
                 });
                 qb.push(
                     " ON CONFLICT (org_id, email) DO UPDATE SET updated_at = excluded.updated_at \

@@ -104,6 +104,7 @@ crate::cohorts::impl_loop_store!(SqliteStore);
 crate::funding_changes::impl_funding_changes!(SqliteStore, alloc_lock = "");
 crate::sign_batch::impl_sign_batch!(SqliteStore, sqlx::Sqlite);
 // SQLite compares bytes: the erased placeholders are one range of the address index.
+crate::imports::impl_import_store!(SqliteStore, sqlx::Sqlite);
 crate::segments::impl_segment_store!(
     SqliteStore,
     sqlx::Sqlite,

@@ -30,8 +30,8 @@ macro_rules! impl_supporter_store {
                 now: i64,
             ) -> $crate::StoreResult<bool> {
                 sqlx::query(
-                    "INSERT INTO supporters (org_id, email, first_name, locale, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) \
+                    "INSERT INTO supporters (org_id, email, first_name, locale, created_at, updated_at, source) \
+                     VALUES ($1, $2, $3, $4, $5, $5, 'newsletter') \
                      ON CONFLICT (org_id, email) DO UPDATE SET updated_at = excluded.updated_at",
                 )
                 .bind(org_id)

@@ -10,6 +10,7 @@ mod gift_mail;
 pub mod i18n;
 mod images;
 mod impact_mail;
+mod import_job;
 mod limits;
 mod message_mail;
 mod metrics;

@@ -125,7 +125,7 @@ async fn staff_find_a_person_read_their_story_export_and_erase_them(app: &TestAp
     // The list exports as CSV, streamed, and the export is logged.
     let csv = app.get("/admin/people.csv?q=").await.text().await.unwrap();
     assert!(
-        csv.starts_with("id,email,first_name,last_name,postcode,created_at,phone\n"),
+        csv.starts_with("id,email,first_name,last_name,postcode,created_at,phone,commune,source\n"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 3);

@@ -2349,6 +2349,7 @@ conformance!(
 
 mod giving;
 mod impact;
+mod imports;
 mod merge;
 mod messages;
 mod offline_batches;

@@ -122,6 +122,8 @@ pub(crate) struct Side {
     email: String,
     phone: String,
     postcode: String,
+    /// Street address and commune.
+    place: String,
     country: String,
     locale: String,
     since: String,
@@ -139,8 +141,8 @@ struct MergeTemplate {
     other_email: String,
     keep: Side,
     other: Option<Side>,
-    /// The surviving record: `(name, email, phone, postcode)`.
-    result: Option<(String, String, String, String)>,
+    /// The surviving record: `(name, email, phone, postcode, address and commune)`.
+    result: Option<(String, String, String, String, String)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -161,6 +163,11 @@ fn fields(p: &Supporter) -> PersonFields {
         country: p.country.clone(),
         locale: p.locale.clone(),
         phone: p.phone.clone(),
+        address: p.address.clone(),
+        commune: p.commune.clone(),
+        coordinates: p.latitude.zip(p.longitude),
+        source: p.source.clone(),
+        preferred_channels: p.preferred_channels.clone(),
         created_at: p.created_at,
         updated_at: p.created_at,
     }
@@ -191,6 +198,7 @@ pub(crate) async fn show(
         email: p.email.clone(),
         phone: p.phone.clone().unwrap_or_default(),
         postcode: p.postcode.clone(),
+        place: format!("{} {}", p.address, p.commune).trim().to_owned(),
         country: p.country.clone(),
         locale: p.locale.clone(),
         since: local_time(p.created_at, &org.timezone),
@@ -229,6 +237,7 @@ pub(crate) async fn show(
                 m.email,
                 m.phone.unwrap_or_default(),
                 m.postcode,
+                format!("{} {}", m.address, m.commune).trim().to_owned(),
             )),
         ),
         Err(relais_core::merge::MergeError::SamePerson) => (Some(c.t.get("merge-same")), None),

@@ -23,7 +23,10 @@ pub(crate) mod newsletter;
 pub(crate) mod offline_batches_admin;
 pub(crate) mod payments_admin;
 pub(crate) mod people;
+pub(crate) mod people_import;
+pub(crate) mod people_import_report;
 pub(crate) mod person_export;
+pub(crate) mod person_record;
 pub(crate) mod petition;
 pub(crate) mod petitions_admin;
 pub(crate) mod pledge_stop;
@@ -218,7 +221,23 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/admin/messages/{id}/cancel", post(message_send_admin::cancel))
         .route("/admin/segments", post(segments_admin::save))
         .route("/admin/segments/{id}/delete", post(segments_admin::delete))
+        .route(
+            "/admin/people/import",
+            get(people_import::list)
+                .post(people_import::upload)
+                .layer(DefaultBodyLimit::max(people_import::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/admin/people/imports", get(people_import::list))
+        .route("/admin/people/imports/{id}", get(people_import_report::show))
+        .route("/admin/people/imports/{id}/check", post(people_import_report::check))
+        .route("/admin/people/imports/{id}/run", post(people_import_report::run))
+        .route(
+            "/admin/people/imports/{id}/refused.csv",
+            get(people_import_report::refused_csv),
+        )
         .route("/admin/people/{id}/tags", post(people::tag))
+        .route("/admin/people/{id}/interests", post(person_record::interest))
+        .route("/admin/people/{id}/record", post(person_record::save))
         .route("/admin/people/{id}/notes", post(people::note))
         .route("/admin/people/{id}", get(people::show))
         .route("/admin/people/{id}/export.json", get(people::export))

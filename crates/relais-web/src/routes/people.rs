@@ -197,6 +197,15 @@ struct PersonTemplate {
     notes: Vec<(String, String, String)>,
     /// The addresses of records merged into this one.
     aka: String,
+    /// Causes the person cares about.
+    interests: Vec<String>,
+    /// The record form (as stored, or as typed when refused).
+    record: relais_core::record::RecordInput,
+    errors: Errors,
+    /// Where the person first came from, in words, and the import's page if that is it.
+    source: Option<(String, Option<String>)>,
+    /// `(channel, label, ticked)` for the preferred-channel boxes.
+    channels: Vec<(&'static str, String, bool)>,
 }
 
 /// Each purpose's latest word in the ledger, for the summary at the top.
@@ -253,6 +262,20 @@ pub(crate) async fn show(
     Path(id): Path<i64>,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
+    person_page(&state, &staff, lang, id, &done, None, &[]).await
+}
+
+/// The person's page; `record` and `errors` when their record form was refused (422).
+pub(crate) async fn person_page(
+    state: &Shared,
+    staff: &Staff,
+    lang: Lang,
+    id: i64,
+    done: &Done,
+    record: Option<relais_core::record::RecordInput>,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    let state = state.clone();
     let access = staff.require(Permission::EditContent)?;
     let org = state.store.org(access).await?;
     let p = state.store.person(access, id).await?;
@@ -260,7 +283,7 @@ pub(crate) async fn show(
     let ledger = state.store.consents(access, id).await?;
     let mut c = admin_chrome(
         &state,
-        &staff,
+        staff,
         Some(&org),
         lang,
         "person-title",
@@ -271,6 +294,7 @@ pub(crate) async fn show(
         Some("erased") => Some(c.t.get("person-erased")),
         Some("merged") => Some(c.t.get("person-merged")),
         Some("tag-refused") => Some(c.t.get("err-tag")),
+        Some("record") => Some(c.t.get("person-record-saved")),
         _ => done.notice(&c.t),
     };
     let events = timeline.iter().map(|e| event(&c.t, e, &org.timezone)).collect();
@@ -292,7 +316,47 @@ pub(crate) async fn show(
             *what = label;
         }
     }
-    page(&PersonTemplate {
+    let interests = state.store.interests(access, id).await?;
+    let refused_form = record.is_some();
+    let record = record.unwrap_or_else(|| relais_core::record::RecordInput {
+        first_name: p.first_name.clone(),
+        last_name: p.last_name.clone(),
+        phone: p.phone.clone().unwrap_or_default(),
+        address: p.address.clone(),
+        postcode: p.postcode.clone(),
+        commune: p.commune.clone(),
+        country: p.country.clone(),
+        language: p.locale.clone(),
+        channels: p
+            .preferred_channels
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    });
+    let channels = relais_core::record::CHANNELS
+        .iter()
+        .map(|ch| {
+            let on = record.channels.iter().any(|x| x == ch);
+            (*ch, c.t.get(&format!("person-channel-{ch}")), on)
+        })
+        .collect();
+    let source = match p.source.split_once(':') {
+        Some(("import", n)) => Some((
+            c.t.arg("person-source-import", "id", n),
+            Some(format!("/admin/people/imports/{n}")),
+        )),
+        _ if ["petition", "gift", "newsletter"].contains(&p.source.as_str()) => {
+            Some((c.t.get(&format!("person-source-{}", p.source)), None))
+        }
+        _ => None,
+    };
+    let template = PersonTemplate {
+        source,
+        interests,
+        record,
+        errors: Errors::from_fields(&c.t, errors),
+        channels,
         events,
         consents,
         csrf: staff.session.csrf.clone(),
@@ -311,7 +375,12 @@ pub(crate) async fn show(
         notes,
         p,
         c,
-    })
+    };
+    if refused_form {
+        refused(&template)
+    } else {
+        page(&template)
+    }
 }
 
 /// `GET /admin/people/{id}/export.json`: everything Relais holds about the person,
@@ -327,6 +396,7 @@ pub(crate) async fn export(
     let ledger = state.store.consents(access, id).await?;
     let rows = state.store.signatures_of(access, id).await?;
     let tags = state.store.tags(access, id).await?;
+    let interests = state.store.interests(access, id).await?;
     let notes = state.store.notes(access, id).await?;
     // The person is the association's (checked above): their number and the
     // impact messages they received belong in what they may see.
@@ -347,8 +417,10 @@ pub(crate) async fn export(
         "person": {
             "id": p.id, "email": p.email, "first_name": p.first_name, "last_name": p.last_name,
             "postcode": p.postcode, "country": p.country, "language": p.locale, "created_at": p.created_at,
-            "phone": phone,
+            "phone": phone, "address": p.address, "commune": p.commune, "latitude": p.latitude,
+            "longitude": p.longitude, "source": p.source, "preferred_channels": p.preferred_channels,
         },
+        "interests": interests,
         "impact_messages": told.iter().map(|(update, gift, channel)| serde_json::json!({
             "project_update": update, "gift": gift, "channel": channel,
         })).collect::<Vec<_>>(),
@@ -503,14 +575,26 @@ pub(crate) async fn export_csv(
                     "postcode",
                     "created_at",
                     "phone",
+                    "commune",
+                    "source",
                 ])
                 .map_err(fail)?;
             }
             for p in rows {
                 let (id, created) = (p.id.to_string(), p.created_at.to_string());
                 let phone = p.phone.as_deref().unwrap_or_default();
-                w.write_record([&id, &p.email, &p.first_name, &p.last_name, &p.postcode, &created, phone])
-                    .map_err(fail)?;
+                w.write_record([
+                    &id,
+                    &p.email,
+                    &p.first_name,
+                    &p.last_name,
+                    &p.postcode,
+                    &created,
+                    phone,
+                    &p.commune,
+                    &p.source,
+                ])
+                .map_err(fail)?;
             }
             w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
         },
