@@ -104,6 +104,23 @@ conformance!(
             .add_note(&access, other, None, "Appelée le 3 mars", NOW)
             .await
             .unwrap();
+        store.set_interest(&access, other, "eau", true, NOW).await.unwrap();
+        store.set_interest(&access, keep, "eau", true, NOW).await.unwrap();
+        store.set_interest(&access, other, "école", true, NOW).await.unwrap();
+        // The other record knows the street and the channels; the kept one only a postcode.
+        let record = relais_core::record::RecordInput {
+            first_name: "Marie".into(),
+            last_name: "Curie".into(),
+            address: "3 rue des Lilas".into(),
+            postcode: "69003".into(),
+            country: "FR".into(),
+            language: "fr".into(),
+            channels: vec!["sms".into(), "email".into()],
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store.update_record(&access, other, &record).await.unwrap();
         let held = store.holdings(&access, other).await.unwrap();
         let before = store.counts(p.id).await.unwrap();
 
@@ -121,6 +138,14 @@ conformance!(
         assert_eq!(now_held.tags, 2, "a tag both had stays once");
         assert_eq!(store.tags(&access, keep).await.unwrap(), vec!["bénévole", "donateur"]);
         assert_eq!(store.notes(&access, keep).await.unwrap().len(), 1);
+        assert_eq!(store.interests(&access, keep).await.unwrap(), vec!["eau", "école"]);
+        let kept = store.person(&access, keep).await.unwrap();
+        assert_eq!(
+            (kept.postcode.as_str(), kept.address.as_str()),
+            ("69003", ""),
+            "the kept record had a postcode: its place stays whole"
+        );
+        assert!(kept.preferred_channels.contains("sms") && kept.preferred_channels.contains("email"));
         let signed = store
             .timeline(&access, keep)
             .await
