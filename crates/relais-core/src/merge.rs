@@ -72,9 +72,8 @@ pub fn merge(kept: &PersonFields, other: &PersonFields) -> Result<PersonFields, 
         kept
     };
     // Where the person first came from is the older record's.
-    let first = if other.created_at < kept.created_at && !other.source.is_empty() {
-        other
-    } else if kept.source.is_empty() {
+    let older_other = other.created_at < kept.created_at && !other.source.is_empty();
+    let first = if older_other || kept.source.is_empty() {
         other
     } else {
         kept
