@@ -44,6 +44,10 @@ pub(crate) const SQLITE: Migrations = &[
         "0017_search_collation",
         include_str!("../migrations/sqlite/0017_search_collation.sql"),
     ),
+    (
+        "0018_gifts_paid_amount",
+        include_str!("../migrations/sqlite/0018_gifts_paid_amount.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -96,6 +100,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0017_search_collation",
         include_str!("../migrations/postgres/0017_search_collation.sql"),
+    ),
+    (
+        "0018_gifts_paid_amount",
+        include_str!("../migrations/postgres/0018_gifts_paid_amount.sql"),
     ),
 ];
 
