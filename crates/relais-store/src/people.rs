@@ -3,6 +3,54 @@
 
 macro_rules! impl_people_store {
     ($store:ty, collate = $collate:literal) => {
+        impl $store {
+            /// A person's labels in `table` (staff tags or their interests: the same
+            /// shape), alphabetical.
+            async fn labels_of(
+                &self,
+                table: &'static str,
+                access: &$crate::OrgAccess,
+                id: i64,
+            ) -> $crate::StoreResult<Vec<String>> {
+                let sql = format!("SELECT tag FROM {table} WHERE org_id = $1 AND supporter_id = $2 ORDER BY tag");
+                Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(access.org_id())
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            /// Puts (`on`) or takes off a label in `table`, for one of the association's people.
+            async fn set_label(
+                &self,
+                table: &'static str,
+                access: &$crate::OrgAccess,
+                id: i64,
+                tag: &str,
+                on: bool,
+                now: i64,
+            ) -> $crate::StoreResult<()> {
+                $crate::PeopleStore::person(self, access, id).await?;
+                let sql = if on {
+                    format!(
+                        "INSERT INTO {table} (org_id, supporter_id, tag, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (supporter_id, tag) DO NOTHING"
+                    )
+                } else {
+                    format!("DELETE FROM {table} WHERE org_id = $1 AND supporter_id = $2 AND tag = $3")
+                };
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(access.org_id())
+                    .bind(id)
+                    .bind(tag);
+                if on {
+                    q = q.bind(now);
+                }
+                q.execute(&self.pool).await?;
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::PeopleStore for $store {
             async fn search_people(
@@ -389,13 +437,7 @@ macro_rules! impl_people_store {
             }
 
             async fn tags(&self, access: &$crate::OrgAccess, id: i64) -> $crate::StoreResult<Vec<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT tag FROM supporter_tags WHERE org_id = $1 AND supporter_id = $2 ORDER BY tag",
-                )
-                .bind(access.org_id())
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?)
+                self.labels_of("supporter_tags", access, id).await
             }
 
             async fn set_tag(
@@ -406,37 +448,11 @@ macro_rules! impl_people_store {
                 on: bool,
                 now: i64,
             ) -> $crate::StoreResult<()> {
-                self.person(access, id).await?;
-                if on {
-                    sqlx::query(
-                        "INSERT INTO supporter_tags (org_id, supporter_id, tag, created_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (supporter_id, tag) DO NOTHING",
-                    )
-                    .bind(access.org_id())
-                    .bind(id)
-                    .bind(tag)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
-                } else {
-                    sqlx::query("DELETE FROM supporter_tags WHERE org_id = $1 AND supporter_id = $2 AND tag = $3")
-                        .bind(access.org_id())
-                        .bind(id)
-                        .bind(tag)
-                        .execute(&self.pool)
-                        .await?;
-                }
-                Ok(())
+                self.set_label("supporter_tags", access, id, tag, on, now).await
             }
 
             async fn interests(&self, access: &$crate::OrgAccess, id: i64) -> $crate::StoreResult<Vec<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT tag FROM supporter_interests WHERE org_id = $1 AND supporter_id = $2 ORDER BY tag",
-                )
-                .bind(access.org_id())
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?)
+                self.labels_of("supporter_interests", access, id).await
             }
 
             async fn set_interest(
@@ -447,27 +463,7 @@ macro_rules! impl_people_store {
                 on: bool,
                 now: i64,
             ) -> $crate::StoreResult<()> {
-                self.person(access, id).await?;
-                if on {
-                    sqlx::query(
-                        "INSERT INTO supporter_interests (org_id, supporter_id, tag, created_at) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (supporter_id, tag) DO NOTHING",
-                    )
-                    .bind(access.org_id())
-                    .bind(id)
-                    .bind(tag)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
-                } else {
-                    sqlx::query("DELETE FROM supporter_interests WHERE org_id = $1 AND supporter_id = $2 AND tag = $3")
-                        .bind(access.org_id())
-                        .bind(id)
-                        .bind(tag)
-                        .execute(&self.pool)
-                        .await?;
-                }
-                Ok(())
+                self.set_label("supporter_interests", access, id, tag, on, now).await
             }
 
             async fn update_record(
