@@ -68,7 +68,7 @@ impl EmailChannel {
             Self::Smtp { transport, .. } => transport.send(email).await.map(drop).map_err(classify),
             Self::Files { dir, .. } => {
                 let path = dir.join(format!("{}.eml", crate::file_stem(message)));
-                crate::write_atomically(&path, &email.formatted()).await
+                crate::write_atomically(&path, email.formatted()).await
             }
         }
     }

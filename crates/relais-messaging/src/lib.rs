@@ -81,14 +81,23 @@ impl Deliverer {
 
 /// Writes `contents` to `path` atomically (temporary file, then rename), so a
 /// reader never sees half a message and a redelivery overwrites instead of duplicating.
-pub(crate) async fn write_atomically(path: &std::path::Path, contents: &[u8]) -> Result<(), DeliveryError> {
-    let io = |e: std::io::Error| DeliveryError::Transient(format!("{}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    }
-    let tmp = path.with_extension("tmp");
-    tokio::fs::write(&tmp, contents).await.map_err(io)?;
-    tokio::fs::rename(&tmp, path).await.map_err(io)
+pub(crate) async fn write_atomically(path: &std::path::Path, contents: Vec<u8>) -> Result<(), DeliveryError> {
+    // One trip to the blocking pool for the three file operations: each trip is a
+    // hand-over between threads, and under a signing rush these files are written
+    // thousands of times a second on the cores that also answer the signers.
+    let path = path.to_path_buf();
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, contents)?;
+        std::fs::rename(&tmp, &path)
+    })
+    .await
+    .map_err(|e| DeliveryError::Transient(format!("{shown}: {e}")))?
+    .map_err(|e| DeliveryError::Transient(format!("{shown}: {e}")))
 }
 
 /// A file name for a message: its id (so files sort in sending order) and a

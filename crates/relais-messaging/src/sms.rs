@@ -76,7 +76,7 @@ impl SmsChannel {
                     "To: {}\nFrom: {sender}\n\n{}\n",
                     message.recipient, message.payload.text
                 );
-                crate::write_atomically(&path, contents.as_bytes()).await
+                crate::write_atomically(&path, contents.into_bytes()).await
             }
         }
     }

@@ -290,7 +290,7 @@ macro_rules! impl_donation_store {
             /// Records a gift waiting for payment inside `tx`, with its donor as a
             /// supporter (and the pledge a monthly gift opens); its id.
             pub(crate) async fn insert_gift_in(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::write_tx::WriteTx<$db>,
                 g: &$crate::NewGift<'_>,
                 now: i64,
             ) -> $crate::StoreResult<i64> {
@@ -427,7 +427,7 @@ macro_rules! impl_donation_store {
             /// [`crate::DonationStore::complete_gift_at`] does, for one gift of a larger
             /// transaction. The caller wakes the delivery worker after commit.
             pub(crate) async fn complete_in(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::write_tx::WriteTx<$db>,
                 provider_ref: &str,
                 paid_at: i64,
                 now: i64,

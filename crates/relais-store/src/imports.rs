@@ -73,7 +73,7 @@ macro_rules! impl_import_store {
 
             /// Puts `(supporter, tag)` pairs into `table` (tags or interests), once each.
             async fn add_tag_pairs(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::write_tx::WriteTx<$db>,
                 table: &str,
                 org_id: i64,
                 pairs: &[(i64, &str)],

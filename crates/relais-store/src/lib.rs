@@ -49,6 +49,7 @@ mod store_impl;
 mod supporters;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod write_tx;
 mod writer;
 
 use std::sync::Arc;

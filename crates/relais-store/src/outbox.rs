@@ -52,8 +52,9 @@ macro_rules! impl_outbox_store {
         #[async_trait::async_trait]
         impl $crate::OutboxStore for $store {
             async fn enqueue(&self, m: &$crate::NewMessage, now: i64) -> $crate::StoreResult<bool> {
-                let mut conn = self.pool.acquire().await?;
-                let inserted = Self::insert_message(&mut conn, m, now).await?;
+                let mut tx = self.begin_write().await?;
+                let inserted = Self::insert_message(&mut tx, m, now).await?;
+                tx.commit().await?;
                 self.notify_enqueued();
                 Ok(inserted)
             }
@@ -70,6 +71,9 @@ macro_rules! impl_outbox_store {
                 // worker that died (lease run out), then messages someone is waiting
                 // for (a confirmation, a sign-in link), then bulk messages (with a
                 // topic: a post to a million signers) in what is left of the batch.
+                // One transaction for the three: on SQLite every commit is a turn of the
+                // single write lock (and an fsync) taken from the signature writer.
+                let mut tx = self.begin_write().await?;
                 let mut rows: Vec<$crate::model::OutboxRow> = Vec::new();
                 let claims = [
                     "status = 'sending' AND lease_until < $1",
@@ -96,10 +100,11 @@ macro_rules! impl_outbox_store {
                         .bind(now)
                         .bind(lease_secs)
                         .bind(room)
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *tx)
                         .await?;
                     rows.extend(claimed);
                 }
+                tx.commit().await?;
                 let mut messages: Vec<$crate::OutboxMessage> = rows
                     .into_iter()
                     .map(TryInto::try_into)
@@ -124,7 +129,10 @@ macro_rules! impl_outbox_store {
                     list.push_bind(*id);
                 }
                 qb.push(")");
-                qb.build().execute(&self.pool).await?;
+                // In a transaction of its own only to take the write turn (SQLite).
+                let mut tx = self.begin_write().await?;
+                qb.build().execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -142,7 +150,10 @@ macro_rules! impl_outbox_store {
                     list.push_bind(*id);
                 }
                 qb.push(")");
-                qb.build().execute(&self.pool).await?;
+                // In a transaction of its own only to take the write turn (SQLite).
+                let mut tx = self.begin_write().await?;
+                qb.build().execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -153,6 +164,7 @@ macro_rules! impl_outbox_store {
                 retry: relais_core::backoff::Retry,
                 now: i64,
             ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 let (status, next) = match retry {
                     relais_core::backoff::Retry::After(secs) => ("pending", now + secs),
                     relais_core::backoff::Retry::GiveUp => ("dead", now),
@@ -165,8 +177,9 @@ macro_rules! impl_outbox_store {
                 .bind(status)
                 .bind(next)
                 .bind(error)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 

@@ -40,8 +40,8 @@ impl PgStore {
     }
 
     /// A write transaction (row locks are taken as rows are written).
-    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.pool.begin().await?)
+    pub(crate) async fn begin_write(&self) -> StoreResult<crate::write_tx::WriteTx<sqlx::Postgres>> {
+        Ok(crate::write_tx::WriteTx::pooled(&self.pool).await?)
     }
 
     async fn migrate(&self) -> StoreResult<()> {

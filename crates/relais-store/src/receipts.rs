@@ -37,7 +37,7 @@ macro_rules! impl_receipt_store {
             /// the lock: numbers come out one at a time, without gaps, and a rolled-back
             /// transaction gives its number back.
             pub(crate) async fn next_receipt_number(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::write_tx::WriteTx<$db>,
                 org_id: i64,
                 year: i64,
             ) -> $crate::StoreResult<String> {
@@ -58,7 +58,7 @@ macro_rules! impl_receipt_store {
             /// cancelled, and an annual receipt covering it is replaced by one
             /// without it. [`crate::StoreError::Conflict`] when it was not paid.
             pub(crate) async fn refund_in_tx(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::write_tx::WriteTx<$db>,
                 gift: &$crate::Gift,
                 reason: &str,
                 now: i64,
@@ -142,7 +142,7 @@ macro_rules! impl_receipt_store {
             /// rendered when it leaves: annual summaries go out as bulk mail (`topic`),
             /// after the messages people wait for; a replacement goes at once.
             async fn enqueue_receipt_mail(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::write_tx::WriteTx<$db>,
                 receipt: &$crate::Receipt,
                 email: &str,
                 topic: Option<&str>,

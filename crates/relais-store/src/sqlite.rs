@@ -15,6 +15,8 @@ use crate::StoreResult;
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) wakeup: Arc<Notify>,
+    /// Writers of this process take turns here (see [`crate::write_tx`]).
+    turn: crate::write_tx::WriteTurn,
 }
 
 impl SqliteStore {
@@ -38,22 +40,23 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        let turn = crate::write_tx::write_turn(&options).await?;
         let store = Self {
             pool,
             wakeup: Arc::new(Notify::new()),
+            turn,
         };
         store.migrate().await?;
         crate::Store::optimize(&store).await?;
         Ok(store)
     }
 
-    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`):
-    /// a deferred one that reads first and writes later can fail with "database is
-    /// locked" without waiting, when another connection wrote in between.
-    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction on the process's writing connection, after the writers
+    /// before it (see [`crate::write_tx`]), taking SQLite's write lock at once.
+    pub(crate) async fn begin_write(&self) -> StoreResult<crate::write_tx::WriteTx<sqlx::Sqlite>> {
+        Ok(crate::write_tx::WriteTx::turn(&self.turn, "BEGIN IMMEDIATE").await?)
     }
 
     async fn migrate(&self) -> StoreResult<()> {
