@@ -80,7 +80,10 @@ where
     /// which takes the write lock at once: a deferred transaction that reads first
     /// and writes later can fail with "database is locked" when another process
     /// wrote in between).
-    pub(crate) async fn turn(turn: &Arc<Mutex<Writing<DB::Connection>>>, begin: &'static str) -> Result<Self, sqlx::Error> {
+    pub(crate) async fn turn(
+        turn: &Arc<Mutex<Writing<DB::Connection>>>,
+        begin: &'static str,
+    ) -> Result<Self, sqlx::Error> {
         // Bounded like a pool's acquire: a writer that never ends its transaction
         // must show up as an error, not as every later write hanging.
         let mut writing = tokio::time::timeout(TURN_TIMEOUT, Arc::clone(turn).lock_owned())
@@ -89,10 +92,14 @@ where
         if writing.open {
             // A transaction left open (its rollback could not be run): undo it.
             // SQLite may have ended it already on some errors, hence no `?`.
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe("ROLLBACK")).execute(&mut writing.conn).await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe("ROLLBACK"))
+                .execute(&mut writing.conn)
+                .await;
             writing.open = false;
         }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(begin)).execute(&mut writing.conn).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
+            .execute(&mut writing.conn)
+            .await?;
         writing.open = true;
         Ok(Self {
             inner: Some(Inner::Turn(writing)),
@@ -132,7 +139,10 @@ where
     }
 }
 
-async fn end<DB: sqlx::Database>(mut writing: OwnedMutexGuard<Writing<DB::Connection>>, how: &'static str) -> Result<(), sqlx::Error>
+async fn end<DB: sqlx::Database>(
+    mut writing: OwnedMutexGuard<Writing<DB::Connection>>,
+    how: &'static str,
+) -> Result<(), sqlx::Error>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
