@@ -195,3 +195,59 @@ where
         self.conn_mut()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    async fn users(store: &crate::SqliteStore) -> Vec<String> {
+        sqlx::query_scalar("SELECT email FROM users ORDER BY email")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn add_user(conn: &mut sqlx::SqliteConnection, email: &str) {
+        sqlx::query("INSERT INTO users (email, created_at) VALUES ($1, 1)")
+            .bind(email)
+            .execute(conn)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_open_is_undone_and_frees_the_lock() {
+        let dir = std::env::temp_dir().join(format!("relais-write-tx-{}", crate::random_token()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::SqliteStore::connect(&format!("sqlite://{}", dir.join("relais.db").display()))
+            .await
+            .unwrap();
+
+        // An early return or an error drops the transaction without commit.
+        {
+            let mut tx = store.begin_write().await.unwrap();
+            add_user(&mut tx, "dropped@example.org").await;
+        }
+        // Another connection writes at once: the write lock was given back
+        // (the busy handler would have waited its 10 s and failed otherwise).
+        let started = Instant::now();
+        sqlx::query("INSERT INTO users (email, created_at) VALUES ('pool@example.org', 1)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert_eq!(users(&store).await, ["pool@example.org"]);
+
+        // The next turns work, in order, and a rollback undoes.
+        let mut tx = store.begin_write().await.unwrap();
+        add_user(&mut tx, "kept@example.org").await;
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        add_user(&mut tx, "undone@example.org").await;
+        tx.rollback().await.unwrap();
+        assert_eq!(users(&store).await, ["kept@example.org", "pool@example.org"]);
+
+        crate::Store::close(&store).await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
