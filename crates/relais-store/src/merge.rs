@@ -237,8 +237,13 @@ macro_rules! impl_merge_store {
                 let mut tx = self.begin_write().await?;
                 // Both rows locked (PostgreSQL; SQLite's write transaction is serial),
                 // both the association's: another association's id is "not found".
-                let kept = Self::person_fields(&mut *tx, org, keep).await?;
-                let gone = Self::person_fields(&mut *tx, org, other).await?;
+                // Locked in id order, whichever is kept: two staff merging the same pair
+                // the opposite way round at once then wait for each other instead of
+                // each holding one row and waiting for the other's (a deadlock).
+                let (low, high) = (keep.min(other), keep.max(other));
+                let first = Self::person_fields(&mut *tx, org, low).await?;
+                let second = Self::person_fields(&mut *tx, org, high).await?;
+                let (kept, gone) = if keep == low { (first, second) } else { (second, first) };
                 let merged = relais_core::merge::merge(&kept, &gone)?;
                 let moved = Self::holdings_in(&mut *tx, other).await?;
                 for table in $crate::merge::MOVED {

@@ -389,3 +389,55 @@ conformance!(
         assert_eq!(count("none").await, vec!["maj@example.org"]);
     }
 );
+
+conformance!(
+    opposite_merges_of_one_pair_at_once_end_with_one_record,
+    |store: DynStore| async move {
+        use petitions_support::*;
+        use posts_support::*;
+        let (access, p) = published(&store, "fusion-croisee").await;
+        let mut pairs = Vec::new();
+        for i in 0..20 {
+            let (a, b) = (format!("a{i}@example.org"), format!("b{i}@example.org"));
+            store
+                .sign_batch(
+                    &[
+                        request(&p, &a, "69003", (true, false)),
+                        request(&p, &b, "69003", (true, false)),
+                    ],
+                    NOW,
+                )
+                .await
+                .unwrap();
+            pairs.push((
+                supporter_id(&store, &access, &a).await,
+                supporter_id(&store, &access, &b).await,
+            ));
+        }
+        // Two staff merge each pair at the same moment, the opposite way round. Rows
+        // locked in the order given would deadlock on PostgreSQL; in id order one
+        // merge waits for the other, then finds its other record gone.
+        let jobs: Vec<_> = pairs
+            .iter()
+            .flat_map(|&(a, b)| [(a, b), (b, a)])
+            .map(|(keep, other)| {
+                let (store, access) = (store.clone(), access.clone());
+                tokio::spawn(async move { store.merge_people(&access, keep, other, None, NOW).await })
+            })
+            .collect();
+        let mut merged = 0;
+        for job in jobs {
+            match job.await.unwrap() {
+                Ok(_) => merged += 1,
+                Err(StoreError::NotFound) => {}
+                Err(other) => panic!("a merge failed otherwise than \"not found\": {other:?}"),
+            }
+        }
+        assert_eq!(merged, 20, "one merge of each pair");
+        for (a, b) in pairs {
+            let a_left = store.holdings(&access, a).await.is_ok();
+            let b_left = store.holdings(&access, b).await.is_ok();
+            assert!(a_left != b_left, "exactly one record of {a} and {b} is left");
+        }
+    }
+);
