@@ -85,19 +85,19 @@ pub(crate) async fn write_atomically(path: &std::path::Path, contents: Vec<u8>) 
     // One trip to the blocking pool for the three file operations: each trip is a
     // hand-over between threads, and under a signing rush these files are written
     // thousands of times a second on the cores that also answer the signers.
-    let path = path.to_path_buf();
-    let shown = path.display().to_string();
+    let fail = |e: &dyn std::fmt::Display| DeliveryError::Transient(format!("{}: {e}", path.display()));
+    let target = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension("tmp");
+        let tmp = target.with_extension("tmp");
         std::fs::write(&tmp, contents)?;
-        std::fs::rename(&tmp, &path)
+        std::fs::rename(&tmp, &target)
     })
     .await
-    .map_err(|e| DeliveryError::Transient(format!("{shown}: {e}")))?
-    .map_err(|e| DeliveryError::Transient(format!("{shown}: {e}")))
+    .map_err(|e| fail(&e))?
+    .map_err(|e| fail(&e))
 }
 
 /// A file name for a message: its id (so files sort in sending order) and a

@@ -43,6 +43,25 @@ macro_rules! impl_outbox_store {
                 Ok(())
             }
 
+            /// Ends `qb` (an `UPDATE outbox SET …`) with `WHERE id IN (ids)` and runs it
+            /// in a transaction of its own, only to take the write turn (SQLite).
+            async fn update_ids(
+                &self,
+                mut qb: sqlx::QueryBuilder<<$conn as sqlx::Connection>::Database>,
+                ids: &[i64],
+            ) -> $crate::StoreResult<()> {
+                qb.push(" WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                let mut tx = self.begin_write().await?;
+                qb.build().execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// Wakes this process's worker at once instead of at its next poll.
             fn notify_enqueued(&self) {
                 self.wakeup.notify_one();
@@ -123,17 +142,7 @@ macro_rules! impl_outbox_store {
                     "UPDATE outbox SET status = 'sent', lease_until = NULL, last_error = NULL, sent_at = ",
                 );
                 qb.push_bind(now);
-                qb.push(" WHERE id IN (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                // In a transaction of its own only to take the write turn (SQLite).
-                let mut tx = self.begin_write().await?;
-                qb.build().execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(())
+                self.update_ids(qb, ids).await
             }
 
             async fn mark_cancelled(&self, ids: &[i64], reason: &str) -> $crate::StoreResult<()> {
@@ -144,17 +153,7 @@ macro_rules! impl_outbox_store {
                     "UPDATE outbox SET status = 'cancelled', lease_until = NULL, last_error = ",
                 );
                 qb.push_bind(reason);
-                qb.push(" WHERE id IN (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                // In a transaction of its own only to take the write turn (SQLite).
-                let mut tx = self.begin_write().await?;
-                qb.build().execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(())
+                self.update_ids(qb, ids).await
             }
 
             async fn mark_failed(

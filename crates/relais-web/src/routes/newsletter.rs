@@ -214,14 +214,7 @@ pub(crate) async fn sent(
     lang: Lang,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
-    let t = state.tr(lang.or(org.locale()));
-    let text = if q.s == "sent" {
-        t.get("newsletter-sent")
-    } else {
-        String::new()
-    };
-    newsletter_page(&state, &org, lang, text, None, false)
+    form_page(&state, &slug, lang, &q, false).await
 }
 
 /// `GET /o/{org}/newsletter/widget[?s=sent]`: the form to frame on another site.
@@ -231,14 +224,25 @@ pub(crate) async fn widget(
     lang: Lang,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
+    form_page(&state, &slug, lang, &q, true).await
+}
+
+/// The form, saying "check your inbox" after a subscription (`s=sent`).
+async fn form_page(
+    state: &crate::AppState,
+    slug: &str,
+    lang: Lang,
+    q: &PageQuery,
+    widget: bool,
+) -> Result<Response, AppError> {
+    let org = state.store.org_by_slug(slug).await?.ok_or(AppError::NotFound)?;
     let t = state.tr(lang.or(org.locale()));
     let text = if q.s == "sent" {
         t.get("newsletter-sent")
     } else {
         String::new()
     };
-    newsletter_page(&state, &org, lang, text, None, true)
+    newsletter_page(state, &org, lang, text, None, widget)
 }
 
 /// `GET /o/{org}/newsletter/confirm?token=…`: the link in the e-mail.
