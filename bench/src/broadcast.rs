@@ -145,7 +145,7 @@ fn mean_rate(timeline: &[u64], seconds: usize) -> f64 {
     timeline[..n].iter().sum::<u64>() as f64 / n as f64
 }
 
-pub async fn broadcast(common: &Common, signers: i64, duration: u64) -> Result<(Value, bool), BoxError> {
+pub async fn broadcast(common: &Common, signers: i64, duration: u64, control: bool) -> Result<(Value, bool), BoxError> {
     let bench = Bench::new(common)?;
     let server = bench.spec.start().await?;
     let session = setup::signed_in(&bench.spec, &bench.tag).await?;
@@ -163,15 +163,17 @@ pub async fn broadcast(common: &Common, signers: i64, duration: u64) -> Result<(
     let plan = bench.plan(&slug, Work::Sign, Duration::from_secs(duration), None);
     let alone = run_load("sign (alone)", plan).await;
 
-    // Signing while the update fans out.
+    // Signing while the update fans out (a control run posts nothing).
     let posted = Instant::now();
-    setup::post_update(
-        &bench.spec,
-        &session,
-        petition,
-        "Nous avons été reçus au ministère. Merci à chacune et chacun : la suite dans quelques jours.",
-    )
-    .await?;
+    if !control {
+        setup::post_update(
+            &bench.spec,
+            &session,
+            petition,
+            "Nous avons été reçus au ministère. Merci à chacune et chacun : la suite dans quelques jours.",
+        )
+        .await?;
+    }
     let post_s = posted.elapsed().as_secs_f64();
     let mut plan = bench.plan(&slug, Work::Sign, Duration::from_secs(duration), None);
     plan.tag = format!("{}b", bench.tag);
@@ -179,7 +181,7 @@ pub async fn broadcast(common: &Common, signers: i64, duration: u64) -> Result<(
     let mut enqueued_s = None;
     let mut enqueued = 0;
     let watch_until = posted + Duration::from_secs(duration.max(120));
-    while Instant::now() < watch_until {
+    while !control && Instant::now() < watch_until {
         if let Some((n, done)) = db.fan_out(petition).await? {
             enqueued = n;
             if done {
@@ -203,19 +205,24 @@ pub async fn broadcast(common: &Common, signers: i64, duration: u64) -> Result<(
 
     let alone_rate = mean_rate(&alone.timeline, alone.elapsed.as_secs() as usize);
     // Whole seconds of the signing load that the fan-out fully covered.
-    let covered = enqueued_s
-        .map(|s| (s - post_s).floor().max(1.0) as usize)
-        .unwrap_or(0)
-        .min(during.elapsed.as_secs() as usize);
+    let covered = if control {
+        during.elapsed.as_secs() as usize
+    } else {
+        enqueued_s
+            .map(|s| (s - post_s).floor().max(1.0) as usize)
+            .unwrap_or(0)
+            .min(during.elapsed.as_secs() as usize)
+    };
     let during_rate = mean_rate(&during.timeline, covered);
     let drop_pct = 100.0 * (1.0 - during_rate / alone_rate.max(1.0));
     let delivery_rate = mean_rate(&delivery.timeline, delivery.elapsed.as_secs() as usize);
-    let complete = enqueued == signers;
-    let passed = complete && enqueued_s.is_some() && stopped.exit_code == Some(0) && !stopped.killed;
+    let complete = control || (enqueued == signers && enqueued_s.is_some());
+    let passed = complete && stopped.exit_code == Some(0) && !stopped.killed;
 
     let mut m = bench.header("broadcast");
     m.insert("machine_before_load".into(), quiet);
     m.insert("signers".into(), signers.into());
+    m.insert("control".into(), control.into());
     m.insert("seed_s".into(), round2(seed_s).into());
     m.insert("post_request_s".into(), round2(post_s).into());
     m.insert("enqueued".into(), enqueued.into());

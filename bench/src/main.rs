@@ -111,6 +111,10 @@ enum Scenario {
         /// Seconds of signing load, alone then during the fan-out.
         #[arg(long, default_value_t = 30)]
         duration: u64,
+        /// Post nothing: the same three phases of signing, to tell what the broadcast
+        /// costs from what a longer run on a growing database costs anyway.
+        #[arg(long)]
+        control: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -373,8 +377,9 @@ async fn run(scenario: Scenario) -> Result<(Value, bool), BoxError> {
         Scenario::Broadcast {
             signers,
             duration,
+            control,
             common,
-        } => broadcast::broadcast(&common, signers, duration).await,
+        } => broadcast::broadcast(&common, signers, duration, control).await,
         Scenario::Receipts {
             donors,
             gifts_per_donor,

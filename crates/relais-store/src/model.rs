@@ -300,6 +300,21 @@ pub enum Deferred {
         /// The recipient's signature.
         signature: i64,
     },
+    /// The e-mail asking a new signer to confirm their signature. Enqueued in the
+    /// signature's own transaction as a row of about a hundred bytes: rendered there,
+    /// its two kilobytes of text and HTML filled a database page per signature,
+    /// which the worker's claim and its "sent" mark each wrote again (measured: a
+    /// third of the write turns a signing rush leaves to anything else).
+    SignatureConfirmation {
+        /// The petition signed.
+        petition: i64,
+        /// The signer's language.
+        #[serde(with = "locale_code")]
+        locale: relais_core::Locale,
+        /// When the confirmation link stops working (the unconfirmed signature is
+        /// deleted then), fixed at signing.
+        expires: i64,
+    },
     /// The thank-you e-mail of a paid gift, with its tax receipt when asked.
     GiftThanks {
         /// The gift.
@@ -447,4 +462,19 @@ pub(crate) struct MembershipRow {
 
 pub(crate) fn parse_role(s: &str) -> Result<Role, crate::StoreError> {
     Role::parse(s).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+}
+
+/// A language as its code (`fr`, `en`) in a deferred message.
+mod locale_code {
+    use relais_core::Locale;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(locale: &Locale, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(locale.code())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Locale, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Locale::parse(&code).unwrap_or_default())
+    }
 }

@@ -256,11 +256,31 @@ macro_rules! impl_people_store {
                             None => None,
                         },
                     };
-                    let subject = post
-                        .or_else(|| {
-                            serde_json::from_str::<$crate::Payload>(&payload).ok().map(|p| p.subject)
-                        })
-                        .unwrap_or_default();
+                    let subject = match post {
+                        Some(name) => name,
+                        None => match serde_json::from_str::<$crate::Payload>(&payload) {
+                            // Rendered when sent too: named by its petition.
+                            Ok($crate::Payload {
+                                deferred: Some($crate::Deferred::SignatureConfirmation { petition, .. }),
+                                ..
+                            }) => {
+                                let key = format!("petition:{petition}");
+                                if !posts.contains_key(&key) {
+                                    let title: Option<String> =
+                                        sqlx::query_scalar("SELECT title FROM petitions WHERE id = $1 AND org_id = $2")
+                                            .bind(petition)
+                                            .bind(access.org_id())
+                                            .fetch_optional(&self.pool)
+                                            .await?;
+                                    let name = title.map(|t| format!("confirmation · {t}")).unwrap_or_default();
+                                    posts.insert(key.clone(), name);
+                                }
+                                posts.get(&key).cloned().unwrap_or_default()
+                            }
+                            Ok(p) => p.subject,
+                            Err(_) => String::new(),
+                        },
+                    };
                     entries.push($crate::TimelineEntry { at, kind: "message".into(), subject, detail: status });
                 }
                 // Gifts and monthly pledges: what the person gave, and how.

@@ -1,6 +1,7 @@
 //! Relais over HTTP: public pages, the back office, health and metrics. Pages are
 //! server-rendered HTML (askama, auto-escaped) that work without JavaScript.
 
+mod confirm_mail;
 mod csv_export;
 mod emails;
 mod error;

@@ -43,6 +43,7 @@ pub struct PostMailer {
     catalogues: Arc<Catalogues>,
     contexts: Mutex<HashMap<i64, (Instant, Arc<PostContext>)>>,
     messages: crate::message_mail::MessageCache,
+    petitions: crate::confirm_mail::PetitionCache,
 }
 
 /// A renderer for deferred messages, to hand to the delivery worker.
@@ -54,6 +55,7 @@ pub fn renderer(store: DynStore, signer: LinkSigner, config: WebConfig) -> Arc<d
         catalogues: Arc::new(Catalogues::load()),
         contexts: Mutex::new(HashMap::new()),
         messages: crate::message_mail::MessageCache::default(),
+        petitions: crate::confirm_mail::PetitionCache::default(),
     })
 }
 
@@ -294,6 +296,20 @@ impl Renderer for PostMailer {
     async fn render(&self, message: &OutboxMessage, deferred: Deferred) -> Result<Option<Payload>, DeliveryError> {
         match deferred {
             Deferred::PetitionPost { post, signature } => self.render_post(message, post, signature).await,
+            Deferred::SignatureConfirmation {
+                petition,
+                locale,
+                expires,
+            } => {
+                let ctx = crate::confirm_mail::Ctx {
+                    store: &self.store,
+                    signer: &self.signer,
+                    config: &self.config,
+                    catalogues: &self.catalogues,
+                    petitions: &self.petitions,
+                };
+                crate::confirm_mail::render(&ctx, message, petition, locale, expires).await
+            }
             Deferred::GiftThanks { gift } => {
                 crate::gift_mail::render(&self.store, &self.signer, &self.config, &self.catalogues, message, gift).await
             }

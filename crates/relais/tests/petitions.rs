@@ -112,6 +112,20 @@ async fn people_sign_confirm_by_email_and_the_count_follows(app: &TestApp) {
         .await
         .unwrap();
     assert!(thanks.contains("confirmez votre signature"));
+    // The signature's transaction queued a small row; the worker renders the e-mail.
+    let petition = app.store.petition_by_slug(&slug).await.unwrap().unwrap();
+    let queued = app
+        .store
+        .message_by_key(&relais_store::confirmation_key(petition.id, "marie@example.org"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        queued.payload.deferred,
+        Some(relais_store::Deferred::SignatureConfirmation { petition: p, locale: relais_core::Locale::Fr, .. })
+            if p == petition.id
+    ));
+    assert!(queued.payload.text.is_empty() && queued.payload.html.is_none());
     let figures: serde_json::Value = visitor
         .get(app.url(&format!("/p/{slug}.json")))
         .send()
@@ -351,6 +365,38 @@ async fn signing_again_unconfirmed_offers_to_resend_the_email() {
     assert_eq!(location(&r), format!("/p/{slug}/thanks?s=resent"));
     app.drain().await;
     assert_eq!(app.emails().iter().filter(|e| e.to == "lea@example.org").count(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_english_speaker_confirms_from_an_email_rendered_when_it_leaves() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = setup(&app).await;
+    let visitor = client();
+    let r = visitor
+        .post(app.url(&format!("/p/{slug}/sign")))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .form(&signer("ada@example.org", "75011"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let email = app.last_email_to("ada@example.org").await;
+    assert_eq!(email.subject, "Confirm your signature: Sauvons le puits de Kpalimé");
+    assert!(email.from.contains("Les Amis du Puits"));
+    assert!(email.text.contains("14 days"), "{}", email.text);
+    let link = link_in(&email, &app.url(&format!("/p/{slug}/confirm?token=")));
+    let confirmed = visitor.get(&link).send().await.unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let figures: serde_json::Value = visitor
+        .get(app.url(&format!("/p/{slug}.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["counts"], serde_json::json!({"confirmed": 1, "pending": 0}));
     app.stop().await;
 }
 

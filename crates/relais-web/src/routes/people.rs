@@ -234,13 +234,21 @@ const STATUSES: [&str; 7] = [
 /// Post kinds a message may be about.
 const POST_KINDS: [&str; 4] = ["update", "response", "victory", "milestone"];
 
-fn event(t: &crate::i18n::Tr, e: &TimelineEntry, tz: &str) -> Event {
-    let subject = match e.subject.split_once(" · ") {
+/// How a timeline entry is named for the reader: messages rendered when sent are
+/// stored as "kind · title" and named here in the reader's language.
+pub(crate) fn entry_subject(t: &crate::i18n::Tr, e: &TimelineEntry) -> String {
+    match e.subject.split_once(" · ") {
         Some((kind, rest)) if e.kind == "message" && POST_KINDS.contains(&kind) => {
             format!("{} · {rest}", t.get(&format!("post-kind-{kind}")))
         }
+        // A confirmation e-mail: its subject, in the reader's words.
+        Some(("confirmation", title)) if e.kind == "message" => t.arg("email-confirm-subject", "title", title),
         _ => e.subject.clone(),
-    };
+    }
+}
+
+fn event(t: &crate::i18n::Tr, e: &TimelineEntry, tz: &str) -> Event {
+    let subject = entry_subject(t, e);
     let detail = if STATUSES.contains(&e.detail.as_str()) {
         t.get(&format!("status-{}", e.detail))
     } else {

@@ -122,6 +122,7 @@ pub(crate) async fn show(
         .into_iter()
         .filter(|e| e.kind == "message" || e.kind == "click")
         .map(|e| {
+            let subject = crate::routes::people::entry_subject(&c.t, &e);
             let detail = if e.kind == "message" {
                 c.t.get(&format!("status-{}", e.detail))
             } else {
@@ -130,7 +131,7 @@ pub(crate) async fn show(
             (
                 local_time(e.at, tz),
                 c.t.get(&format!("timeline-{}", e.kind)),
-                e.subject,
+                subject,
                 detail,
             )
         })

@@ -13,7 +13,6 @@ use relais_core::{Email, Locale};
 use relais_store::{Channel, NewMessage, SignOutcome, SignRequest};
 use serde::Deserialize;
 
-use crate::emails::LinkEmail;
 use crate::extract::{ClientIp, Lang};
 use crate::render::{Brand, Chrome, Errors, page, refused};
 use crate::routes::petition::{petition_page, public_petition};
@@ -181,7 +180,7 @@ pub(crate) async fn sign(
         &draft.email,
         locale,
         relais_store::confirmation_key(petition.id, draft.email.as_str()),
-    )?;
+    );
     let request = SignRequest {
         petition_id: petition.id,
         org_id: org.id,
@@ -286,7 +285,9 @@ fn referrer_site(request: &Request, state: &AppState) -> String {
     }
 }
 
-/// The confirmation e-mail of a signature, in the signer's language.
+/// The confirmation e-mail of a signature, in the signer's language: rendered by
+/// the worker when it leaves (`crate::confirm_mail`), so that the signature's
+/// transaction writes a small row.
 fn confirmation_message(
     state: &AppState,
     petition: &relais_store::Petition,
@@ -294,37 +295,21 @@ fn confirmation_message(
     email: &Email,
     locale: Locale,
     key: String,
-) -> Result<NewMessage, AppError> {
-    let t = state.tr(locale);
-    let expires = crate::now() + state.config.signature_expiry_days * 86_400;
-    let token = state
-        .signer
-        .sign("confirm", &format!("{}:{email}", petition.id), expires);
-    let link = state
-        .config
-        .link(&format!("/p/{}/confirm?token={token}", petition.slug));
-    let payload = LinkEmail {
-        t: &t,
-        subject: t.arg("email-confirm-subject", "title", &petition.title),
-        intro: t.args(
-            "email-confirm-intro",
-            &[
-                ("title", &petition.title),
-                ("days", &state.config.signature_expiry_days.to_string()),
-            ],
-        ),
-        button: t.get("email-confirm-button"),
-        link,
-        from_name: Some(org.name.clone()),
-    }
-    .payload()?;
-    Ok(NewMessage {
+) -> NewMessage {
+    NewMessage {
         org_id: Some(org.id),
         channel: Channel::Email,
         recipient: email.to_string(),
-        payload,
+        payload: relais_store::Payload {
+            deferred: Some(relais_store::Deferred::SignatureConfirmation {
+                petition: petition.id,
+                locale,
+                expires: crate::now() + state.config.signature_expiry_days * 86_400,
+            }),
+            ..Default::default()
+        },
         idempotency_key: key,
-    })
+    }
 }
 
 #[derive(Template)]
@@ -507,7 +492,7 @@ pub(crate) async fn resend(
                 "{}:{minute}",
                 relais_store::confirmation_key(petition.id, email.as_str())
             ),
-        )?;
+        );
         state.store.enqueue(&message, crate::now()).await?;
     }
     Ok(Redirect::to(&format!("/p/{}/thanks?s=resent", petition.slug)).into_response())
