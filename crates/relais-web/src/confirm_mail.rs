@@ -3,9 +3,7 @@
 //! hundred bytes (petition, language, link expiry); the text, the HTML and the
 //! signed link are made here, from the same inputs the sign handler had.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use relais_core::Locale;
 use relais_core::token::LinkSigner;
@@ -16,40 +14,10 @@ use crate::WebConfig;
 use crate::emails::LinkEmail;
 use crate::i18n::{Catalogues, Tr};
 use crate::post_mail::transient;
-
-/// A petition and its association are read once per this long, not per message:
-/// during a signing rush thousands of confirmations a second name the same petition.
-const PETITION_TTL: Duration = Duration::from_secs(30);
-
-/// A petition and its association, as read at some instant.
-type Found = (Instant, Arc<(Petition, Org)>);
+use crate::render_cache::RenderCache;
 
 /// Petitions recently confirmed for, with their association.
-#[derive(Default)]
-pub(crate) struct PetitionCache(Mutex<HashMap<i64, Found>>);
-
-impl PetitionCache {
-    async fn get(&self, store: &DynStore, id: i64) -> Result<Option<Arc<(Petition, Org)>>, DeliveryError> {
-        if let Ok(map) = self.0.lock()
-            && let Some((at, found)) = map.get(&id)
-            && at.elapsed() < PETITION_TTL
-        {
-            return Ok(Some(Arc::clone(found)));
-        }
-        let Some(petition) = store.petition_by_id(id).await.map_err(transient)? else {
-            return Ok(None);
-        };
-        let Some(org) = store.org_by_id(petition.org_id).await.map_err(transient)? else {
-            return Ok(None);
-        };
-        let found = Arc::new((petition, org));
-        if let Ok(mut map) = self.0.lock() {
-            map.retain(|_, (at, _)| at.elapsed() < PETITION_TTL);
-            map.insert(id, (Instant::now(), Arc::clone(&found)));
-        }
-        Ok(Some(found))
-    }
-}
+pub(crate) type PetitionCache = RenderCache<(Petition, Org)>;
 
 /// What the confirmation e-mails share.
 pub(crate) struct Ctx<'a> {
@@ -69,7 +37,14 @@ pub(crate) async fn render(
     locale: Locale,
     expires: i64,
 ) -> Result<Option<Payload>, DeliveryError> {
-    let Some(found) = ctx.petitions.get(ctx.store, petition_id).await? else {
+    let load = async {
+        let Some(petition) = ctx.store.petition_by_id(petition_id).await.map_err(transient)? else {
+            return Ok(None);
+        };
+        let org = ctx.store.org_by_id(petition.org_id).await.map_err(transient)?;
+        Ok(org.map(|org| (petition, org)))
+    };
+    let Some(found) = ctx.petitions.get(petition_id, load).await? else {
         return Ok(None);
     };
     let (petition, org) = &*found;

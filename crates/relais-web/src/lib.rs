@@ -21,6 +21,7 @@ mod post_mail;
 mod receipt_pdf;
 mod receipts;
 mod render;
+mod render_cache;
 mod routes;
 mod security;
 mod sepa_mail;

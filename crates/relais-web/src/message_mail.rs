@@ -3,9 +3,7 @@
 //! person's language, links counted through `/r/…`, a visible way out that is also
 //! the RFC 8058 one-click header), and for the test staff send themselves.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use askama::Template;
 use relais_core::Locale;
@@ -17,39 +15,10 @@ use crate::gift_mail::permanent;
 use crate::i18n::Tr;
 use crate::impact_mail::Ctx;
 use crate::post_mail::{Links, transient};
-
-/// A message and its association are read once per this long, not per copy.
-const CONTEXT_TTL: Duration = Duration::from_secs(30);
-
-/// A message being sent and its association.
-type Context = Arc<(Message, Org)>;
+use crate::render_cache::RenderCache;
 
 /// Messages being sent, with their association, recently read.
-#[derive(Default)]
-pub(crate) struct MessageCache(Mutex<HashMap<i64, (Instant, Context)>>);
-
-impl MessageCache {
-    async fn get(&self, ctx: &Ctx<'_>, id: i64) -> Result<Option<Context>, DeliveryError> {
-        if let Ok(map) = self.0.lock()
-            && let Some((at, found)) = map.get(&id)
-            && at.elapsed() < CONTEXT_TTL
-        {
-            return Ok(Some(Arc::clone(found)));
-        }
-        let Some(message) = ctx.store.message_by_id(id).await.map_err(transient)? else {
-            return Ok(None);
-        };
-        let Some(org) = ctx.store.org_by_id(message.org_id).await.map_err(transient)? else {
-            return Ok(None);
-        };
-        let found = Arc::new((message, org));
-        if let Ok(mut map) = self.0.lock() {
-            map.retain(|_, (at, _)| at.elapsed() < CONTEXT_TTL);
-            map.insert(id, (Instant::now(), Arc::clone(&found)));
-        }
-        Ok(Some(found))
-    }
-}
+pub(crate) type MessageCache = RenderCache<(Message, Org)>;
 
 #[derive(Template)]
 #[template(path = "emails/message.txt", escape = "none")]
@@ -134,7 +103,14 @@ pub(crate) async fn render(
     message_id: i64,
     supporter: i64,
 ) -> Result<Option<Payload>, DeliveryError> {
-    let Some(found) = cache.get(ctx, message_id).await? else {
+    let load = async {
+        let Some(message) = ctx.store.message_by_id(message_id).await.map_err(transient)? else {
+            return Ok(None);
+        };
+        let org = ctx.store.org_by_id(message.org_id).await.map_err(transient)?;
+        Ok(org.map(|org| (message, org)))
+    };
+    let Some(found) = cache.get(message_id, load).await? else {
         return Ok(None);
     };
     let (message, org) = &*found;

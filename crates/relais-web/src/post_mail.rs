@@ -3,9 +3,7 @@
 //! again, greets its reader in their language, routes its links through Relais to
 //! count clicks, and carries a one-click unsubscribe link of its own.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use askama::Template;
 use relais_core::Locale;
@@ -16,6 +14,7 @@ use relais_store::{Deferred, DynStore, Org, OutboxMessage, Payload, Petition, Po
 
 use crate::WebConfig;
 use crate::i18n::{Catalogues, Tr};
+use crate::render_cache::RenderCache;
 use crate::routes::petition::format_count;
 use crate::routes::share::ShareLink;
 
@@ -25,8 +24,6 @@ const UNSUBSCRIBE_LINK_DAYS: i64 = 5 * 365;
 /// Counting clicks matters for a while after sending; the redirect must keep
 /// working far longer, so an expired click link still redirects (uncounted).
 const CLICK_LINK_DAYS: i64 = 365;
-/// Post, petition and association are read once per this long, not per message.
-const CONTEXT_TTL: Duration = Duration::from_secs(30);
 
 /// What every message of one post shares.
 struct PostContext {
@@ -41,7 +38,7 @@ pub struct PostMailer {
     signer: LinkSigner,
     config: WebConfig,
     catalogues: Arc<Catalogues>,
-    contexts: Mutex<HashMap<i64, (Instant, Arc<PostContext>)>>,
+    contexts: RenderCache<PostContext>,
     messages: crate::message_mail::MessageCache,
     petitions: crate::confirm_mail::PetitionCache,
 }
@@ -53,7 +50,7 @@ pub fn renderer(store: DynStore, signer: LinkSigner, config: WebConfig) -> Arc<d
         signer,
         config,
         catalogues: Arc::new(Catalogues::load()),
-        contexts: Mutex::new(HashMap::new()),
+        contexts: RenderCache::default(),
         messages: crate::message_mail::MessageCache::default(),
         petitions: crate::confirm_mail::PetitionCache::default(),
     })
@@ -168,28 +165,17 @@ pub(crate) struct PostMessage {
 
 impl PostMailer {
     async fn context(&self, post_id: i64) -> Result<Option<Arc<PostContext>>, DeliveryError> {
-        if let Ok(map) = self.contexts.lock()
-            && let Some((at, ctx)) = map.get(&post_id)
-            && at.elapsed() < CONTEXT_TTL
-        {
-            return Ok(Some(Arc::clone(ctx)));
-        }
-        let Some(post) = self.store.post(post_id).await.map_err(transient)? else {
-            return Ok(None);
+        let load = async {
+            let Some(post) = self.store.post(post_id).await.map_err(transient)? else {
+                return Ok(None);
+            };
+            let Some(petition) = self.store.petition_by_id(post.petition_id).await.map_err(transient)? else {
+                return Ok(None);
+            };
+            let org = self.store.org_by_id(post.org_id).await.map_err(transient)?;
+            Ok(org.map(|org| PostContext { post, petition, org }))
         };
-        let Some(petition) = self.store.petition_by_id(post.petition_id).await.map_err(transient)? else {
-            return Ok(None);
-        };
-        let Some(org) = self.store.org_by_id(post.org_id).await.map_err(transient)? else {
-            return Ok(None);
-        };
-        let ctx = Arc::new(PostContext { post, petition, org });
-        if let Ok(mut map) = self.contexts.lock() {
-            // Posts being sent are few; forget the stale ones so the map stays small.
-            map.retain(|_, (at, _)| at.elapsed() < CONTEXT_TTL);
-            map.insert(post_id, (Instant::now(), Arc::clone(&ctx)));
-        }
-        Ok(Some(ctx))
+        self.contexts.get(post_id, load).await
     }
 
     fn compose(&self, ctx: &PostContext, who: &PostRecipient, now: i64) -> PostMessage {
