@@ -28,11 +28,12 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often petitions are checked for a milestone passed.
 const MILESTONES_EVERY: Duration = Duration::from_secs(30);
-/// Recipients enqueued per fan-out transaction: small enough that the signature
-/// writer, waiting its turn behind a chunk, never waits long (about 5 ms a chunk
-/// while signing saturates the machine), large enough that a million recipients
-/// take only 1,000 statements. 2,000 made signing lose 30 % during a fan-out,
-/// 1,000 about 16 % (`relais-bench broadcast`).
+/// Recipients queued (or moved from a post's queue to the outbox) per fan-out
+/// transaction: small enough that the signature writer, waiting its turn behind a
+/// chunk, never waits long, large enough that a million recipients take only 1,000
+/// statements. Into the outbox, 2,000 made signing lose 30 % during a fan-out and
+/// 1,000 about 16 %; into the narrow post queue a chunk holds the turn a few
+/// milliseconds (`relais-bench broadcast`).
 const FANOUT_CHUNK: i64 = 1_000;
 /// Shortest time between two chunks: 50,000 recipients a second at most, a million
 /// in 20 s, which is all a post needs; going faster would only take the write lock
@@ -83,7 +84,7 @@ enum Outcome {
     Cancelled,
 }
 
-/// Enqueues one chunk of the oldest post still being fanned out, else of the oldest
+/// Queues one chunk of the oldest post still being fanned out, else enqueues one of the oldest
 /// message to a segment whose time has come, saying when one has reached every
 /// recipient; how many copies it enqueued, `None` when nothing was waiting.
 async fn fan_out_chunk(store: &DynStore) -> StoreResult<Option<u64>> {
@@ -142,6 +143,19 @@ impl Worker {
         #[allow(clippy::cast_possible_truncation)]
         let budget = tokens.floor().min(BATCH as f64) as i64;
         budget
+    }
+
+    /// How many bulk messages the outbox is kept stocked with from the posts'
+    /// queues: four seconds of delivery at the configured rate, at least two
+    /// batches. More would only spend write turns early, on messages that wait.
+    fn feed_backlog(&self) -> i64 {
+        if self.bulk_per_second.is_finite() {
+            #[allow(clippy::cast_possible_truncation)]
+            let rate = self.bulk_per_second as i64;
+            (4 * rate).max(2 * BATCH)
+        } else {
+            10 * BATCH
+        }
     }
 
     /// Spends the bulk allowance used by a batch.
@@ -300,6 +314,7 @@ impl Worker {
     pub async fn drain(&self) -> StoreResult<usize> {
         self.announce_milestones().await?;
         while self.fan_out_step().await?.is_some() {}
+        while self.store.feed_outbox(now(), FANOUT_CHUNK, i64::MAX).await? > 0 {}
         let mut total = 0;
         loop {
             // Draining is for tests and `worker --once`: no rate to keep.
@@ -320,6 +335,7 @@ impl Worker {
         let fan_out = tokio::spawn(Self::fan_out_loop(
             self.store.clone(),
             Arc::clone(&self.fanning_out),
+            self.feed_backlog(),
             shutdown.clone(),
         ));
         let checkpoints = tokio::spawn(Self::checkpoint_loop(self.store.clone(), shutdown.clone()));
@@ -394,16 +410,18 @@ impl Worker {
     /// Fans posts out beside delivery, at most one chunk per [`FANOUT_INTERVAL`] and
     /// pausing after each chunk three quarters of the time it took (waiting for its
     /// turn included), cut short to keep [`FANOUT_PACE`]: on a loaded machine the
-    /// signature writer keeps most of the write turns, so a post to a million
-    /// signers does not stall a petition going viral, and the million are still
-    /// enqueued within half a minute (three quarters alone: 26–30 s, the slower
-    /// the busier the machine; with the pace 23.5 s). Bulk messages wait while it
-    /// has chunks left: the fan-out and a bulk delivery at once cut signing by about
-    /// the sum of the two (−23 … −28 % in three runs, against −10 … −13 % for the
-    /// delivery alone; −9 … −18.5 % with the wait; `relais-bench broadcast`).
+    /// signature writer keeps most of the write turns, and a million recipients are
+    /// still queued within half a minute (23–26 s under a signing rush). A post's
+    /// recipients go to its narrow queue; when nothing is left to queue, the same
+    /// loop moves them to the outbox a chunk at a time, only while fewer than
+    /// `backlog` bulk messages wait there, so the outbox rows are written at the
+    /// delivery's pace (500 a second by default) rather than all at once. Bulk
+    /// messages wait while chunks are left to queue: queuing and a bulk delivery at
+    /// once would take write turns from signing together.
     async fn fan_out_loop(
         store: DynStore,
         fanning_out: Arc<std::sync::atomic::AtomicBool>,
+        backlog: i64,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let wakeup = store.wakeup();
@@ -416,6 +434,16 @@ impl Worker {
             // Bulk delivery waits while chunks are left (see `Worker::fanning_out`);
             // a failing fan-out must not hold it.
             fanning_out.store(matches!(step, Ok(Some(_))), std::sync::atomic::Ordering::Relaxed);
+            // Nothing left to queue: keep the outbox stocked for bulk delivery from
+            // the posts' queues, a chunk at a time and at the same pace.
+            let step = match step {
+                Ok(None) => match store.feed_outbox(now(), FANOUT_CHUNK, backlog).await {
+                    Ok(0) => Ok(None),
+                    Ok(moved) => Ok(Some(moved)),
+                    Err(error) => Err(error),
+                },
+                other => other,
+            };
             let pause = match step {
                 Ok(Some(_)) => {
                     // New messages: the delivery loop may be asleep.

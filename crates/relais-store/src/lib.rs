@@ -349,9 +349,14 @@ pub trait PostStore: Send + Sync {
     async fn post_stats(&self, access: &OrgAccess, petition_id: i64) -> StoreResult<Vec<PostStats>>;
     /// The recipient of a post's message, with whether they may still receive it.
     async fn post_recipient(&self, post: &Post, signature_id: i64) -> StoreResult<Option<PostRecipient>>;
-    /// Enqueues the next chunk (up to `limit` recipients) of the oldest post not
-    /// fully fanned out; `None` when there is nothing to do.
+    /// Queues the next chunk (up to `limit` recipients) of the oldest post not
+    /// fully fanned out; `None` when there is nothing to do. Queued recipients
+    /// reach the outbox through [`PostStore::feed_outbox`].
     async fn fan_out(&self, now: i64, limit: i64) -> StoreResult<Option<FanOut>>;
+    /// Moves up to `limit` queued recipients of the oldest post that has some to
+    /// the outbox, unless `backlog` bulk messages already wait there; returns how
+    /// many left the queue (0: nothing to do).
+    async fn feed_outbox(&self, now: i64, limit: i64, backlog: i64) -> StoreResult<u64>;
     /// Writes a milestone post for each published petition that passed a step of its
     /// ladder (at most one a day per petition); returns them.
     async fn announce_milestones(&self, now: i64) -> StoreResult<Vec<Post>>;

@@ -48,6 +48,10 @@ pub(crate) const SQLITE: Migrations = &[
         "0018_gifts_paid_amount",
         include_str!("../migrations/sqlite/0018_gifts_paid_amount.sql"),
     ),
+    (
+        "0019_post_queue",
+        include_str!("../migrations/sqlite/0019_post_queue.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Migrations = &[
@@ -104,6 +108,10 @@ pub(crate) const POSTGRES: Migrations = &[
     (
         "0018_gifts_paid_amount",
         include_str!("../migrations/postgres/0018_gifts_paid_amount.sql"),
+    ),
+    (
+        "0019_post_queue",
+        include_str!("../migrations/postgres/0019_post_queue.sql"),
     ),
 ];
 

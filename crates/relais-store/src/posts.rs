@@ -114,9 +114,14 @@ macro_rules! impl_post_store {
                     .bind(&topic)
                     .fetch_one(&self.pool)
                     .await?;
+                    // Recipients still in the post's queue wait like those in the outbox.
+                    let queued: i64 = sqlx::query_scalar("SELECT queue_left FROM petition_posts WHERE id = $1")
+                        .bind(post.id)
+                        .fetch_one(&self.pool)
+                        .await?;
                     let mut stats = $crate::PostStats {
                         post,
-                        pending: 0,
+                        pending: queued,
                         sent: 0,
                         failed: 0,
                         cancelled: 0,
@@ -157,6 +162,15 @@ macro_rules! impl_post_store {
             }
 
             async fn fan_out(&self, now: i64, limit: i64) -> $crate::StoreResult<Option<$crate::FanOut>> {
+                // A read first: the worker asks each time it wakes, and a write turn
+                // taken to find nothing would be taken from people signing.
+                let waiting: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM petition_posts WHERE fanout_done_at IS NULL LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                if waiting.is_none() {
+                    return Ok(None);
+                }
                 let mut tx = self.begin_write().await?;
                 let sql = format!(
                     "SELECT id, petition_id, fanout_cursor, created_at FROM petition_posts \
@@ -179,26 +193,20 @@ macro_rules! impl_post_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 // One statement per chunk: the rows are built by the database, so a
-                // million recipients cost a few hundred statements, not a million.
+                // million recipients cost a thousand statements, not a million. They go
+                // to the narrow queue (see migration 0019), not the outbox.
                 // Signers confirmed after the post was written see it on the page.
-                let payload_head = format!("{{\"deferred\":{{\"petition_post\":{{\"post\":{post_id},\"signature\":");
                 let enqueued = sqlx::query(
-                    "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
-                     next_attempt_at, created_at, topic) \
-                     SELECT s.org_id, 'email', s.email, CAST($1 AS TEXT) || s.id || '}}}', CAST($2 AS TEXT) || s.id, \
-                     'pending', 0, $3, $3, $4 \
-                     FROM signatures s \
-                     WHERE s.petition_id = $5 AND s.status = 'confirmed' AND s.id > $6 AND s.id <= $7 \
-                     AND s.confirmed_at <= $8 \
+                    "INSERT INTO post_queue (post_id, signature_id) \
+                     SELECT $1, s.id FROM signatures s \
+                     WHERE s.petition_id = $2 AND s.status = 'confirmed' AND s.id > $3 AND s.id <= $4 \
+                     AND s.confirmed_at <= $5 \
                      AND (SELECT c.granted FROM consents c WHERE c.supporter_id = s.supporter_id \
-                          AND c.channel = 'email' AND c.purpose = $9 ORDER BY c.id DESC LIMIT 1) \
+                          AND c.channel = 'email' AND c.purpose = $6 ORDER BY c.id DESC LIMIT 1) \
                      ORDER BY s.id \
-                     ON CONFLICT (idempotency_key) DO NOTHING",
+                     ON CONFLICT DO NOTHING",
                 )
-                .bind(payload_head)
-                .bind(format!("{}:", relais_core::post::post_topic(post_id)))
-                .bind(now)
-                .bind(relais_core::post::post_topic(post_id))
+                .bind(post_id)
                 .bind(petition_id)
                 .bind(cursor)
                 .bind(boundary.unwrap_or(i64::MAX))
@@ -208,13 +216,14 @@ macro_rules! impl_post_store {
                 .await?
                 .rows_affected();
                 let done = boundary.is_none();
+                let added = i64::try_from(enqueued).unwrap_or(i64::MAX);
                 sqlx::query(
                     "UPDATE petition_posts SET fanout_cursor = $2, fanout_total = fanout_total + $3, \
-                     fanout_done_at = $4 WHERE id = $1",
+                     queue_left = queue_left + $3, fanout_done_at = $4 WHERE id = $1",
                 )
                 .bind(post_id)
                 .bind(boundary.unwrap_or(cursor))
-                .bind(i64::try_from(enqueued).unwrap_or(i64::MAX))
+                .bind(added)
                 .bind(done.then_some(now))
                 .execute(&mut *tx)
                 .await?;
@@ -224,6 +233,89 @@ macro_rules! impl_post_store {
                     enqueued,
                     done,
                 }))
+            }
+
+            async fn feed_outbox(&self, now: i64, limit: i64, backlog: i64) -> $crate::StoreResult<u64> {
+                // Both reads on the pool, outside the write turn: most calls find the
+                // outbox stocked enough, or nothing queued, and write nothing.
+                let stocked: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM outbox \
+                     WHERE status = 'pending' AND topic IS NOT NULL LIMIT $1) AS waiting",
+                )
+                .bind(backlog)
+                .fetch_one(&self.pool)
+                .await?;
+                if stocked >= backlog {
+                    return Ok(0);
+                }
+                let queued: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM petition_posts WHERE queue_left > 0 ORDER BY id LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some(candidate) = queued else {
+                    return Ok(0);
+                };
+                let mut tx = self.begin_write().await?;
+                // Under the lock (PostgreSQL: several workers), the post may have been
+                // fed meanwhile.
+                let sql = format!(
+                    "SELECT id FROM petition_posts WHERE id = $1 AND queue_left > 0 {}",
+                    $lock
+                );
+                let locked: Option<i64> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(candidate).fetch_optional(&mut *tx).await?;
+                let Some(post_id) = locked else {
+                    return Ok(0);
+                };
+                let boundary: Option<i64> = sqlx::query_scalar(
+                    "SELECT signature_id FROM post_queue WHERE post_id = $1 \
+                     ORDER BY signature_id LIMIT 1 OFFSET $2",
+                )
+                .bind(post_id)
+                .bind(limit.max(1) - 1)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let last = boundary.unwrap_or(i64::MAX);
+                // The recipient is read when the message is written: an address
+                // corrected or erased since the post was queued is the one used.
+                // Consent is checked again when the message is rendered.
+                let payload_head = format!("{{\"deferred\":{{\"petition_post\":{{\"post\":{post_id},\"signature\":");
+                sqlx::query(
+                    "INSERT INTO outbox (org_id, channel, recipient, payload, idempotency_key, status, attempts, \
+                     next_attempt_at, created_at, topic) \
+                     SELECT s.org_id, 'email', s.email, CAST($1 AS TEXT) || s.id || '}}}', CAST($2 AS TEXT) || s.id, \
+                     'pending', 0, $3, $3, $4 \
+                     FROM post_queue q JOIN signatures s ON s.id = q.signature_id \
+                     WHERE q.post_id = $5 AND q.signature_id <= $6 \
+                     ORDER BY q.signature_id \
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(payload_head)
+                .bind(format!("{}:", relais_core::post::post_topic(post_id)))
+                .bind(now)
+                .bind(relais_core::post::post_topic(post_id))
+                .bind(post_id)
+                .bind(last)
+                .execute(&mut *tx)
+                .await?;
+                let moved = sqlx::query("DELETE FROM post_queue WHERE post_id = $1 AND signature_id <= $2")
+                    .bind(post_id)
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                // The last chunk empties the queue whatever the count said.
+                sqlx::query(
+                    "UPDATE petition_posts SET queue_left = CASE WHEN $3 OR queue_left <= $2 THEN 0 \
+                     ELSE queue_left - $2 END WHERE id = $1",
+                )
+                .bind(post_id)
+                .bind(i64::try_from(moved).unwrap_or(i64::MAX))
+                .bind(boundary.is_none())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(moved)
             }
 
             async fn announce_milestones(&self, now: i64) -> $crate::StoreResult<Vec<$crate::Post>> {

@@ -240,6 +240,53 @@ async fn an_update_reaches_confirmed_signers_who_agreed_and_nobody_else(app: &Te
     );
 }
 
+on_both!(the_running_worker_queues_a_post_then_feeds_the_outbox_and_sends_it);
+
+/// What `relais serve` runs, not `drain`: the fan-out task queues the recipients,
+/// then stocks the outbox from the queue while the delivery loop sends.
+async fn the_running_worker_queues_a_post_then_feeds_the_outbox_and_sends_it(app: &TestApp) {
+    let p = setup(app).await;
+    let agreed: Vec<String> = (1..=6).map(|i| format!("signer{i}@example.org")).collect();
+    for (i, email) in agreed.iter().enumerate() {
+        sign(app, &p.slug, email, true, "fr", &format!("198.51.100.{}", 10 + i)).await;
+        confirm(app, p.id, email).await;
+    }
+    sign(app, &p.slug, "no@example.org", false, "fr", "198.51.100.30").await;
+    confirm(app, p.id, "no@example.org").await;
+    app.drain().await;
+
+    let r = post_news(app, p.id, "update", &[("body", "La pétition sera remise lundi.")], None).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let worker = relais::worker_for(&app.settings, &app.store).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let delivered = loop {
+        let n = app
+            .emails()
+            .iter()
+            .filter(|e| e.subject.starts_with("Des nouvelles"))
+            .count();
+        if n >= agreed.len() || std::time::Instant::now() > deadline {
+            break n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    assert_eq!(delivered, agreed.len(), "every consenting signer, once");
+    for email in &agreed {
+        assert_eq!(mails(app, email, "Des nouvelles").len(), 1, "{email}");
+    }
+    assert!(mails(app, "no@example.org", "Des nouvelles").is_empty());
+    let stats = app.store.post_stats(&access(app).await, p.id).await.unwrap();
+    assert_eq!(
+        (stats[0].post.fanout_total, stats[0].pending, stats[0].sent),
+        (6, 0, 6),
+        "nothing left in the queue or the outbox"
+    );
+}
+
 async fn access(app: &TestApp) -> relais_store::OrgAccess {
     app.store.operator_access("amis").await.unwrap()
 }

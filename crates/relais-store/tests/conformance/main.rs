@@ -1688,6 +1688,25 @@ conformance!(
         assert_eq!(store.fan_out(NOW + 31, 3).await.unwrap(), None, "nothing left to do");
         let done = store.post(post.id).await.unwrap().unwrap();
         assert_eq!((done.fanout_total, done.fanout_done_at), (7, Some(NOW + 30)));
+        // Queued, not yet in the outbox: the figures count them as waiting.
+        let camille = signature_id(&store, &access, &p, agreed[0]).await;
+        assert_eq!(
+            store
+                .message_by_key(&format!("post:{}:{camille}", post.id))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(stats_of(&store, &access, &p, post.id).await.pending, 7);
+        // The outbox is fed a chunk at a time, and not while it holds enough.
+        assert_eq!(store.feed_outbox(NOW + 32, 4, i64::MAX).await.unwrap(), 4);
+        assert_eq!(store.feed_outbox(NOW + 32, 4, 4).await.unwrap(), 0, "four wait already");
+        assert_eq!(store.feed_outbox(NOW + 32, 4, 5).await.unwrap(), 3);
+        assert_eq!(
+            store.feed_outbox(NOW + 33, 4, i64::MAX).await.unwrap(),
+            0,
+            "queue empty"
+        );
 
         for a in agreed {
             let signature = signature_id(&store, &access, &p, a).await;
@@ -1704,7 +1723,7 @@ conformance!(
                     signature
                 })
             );
-            assert_eq!(m.created_at, NOW + 30);
+            assert_eq!(m.created_at, NOW + 32);
         }
         for a in [
             "nathan@exemple.fr",
@@ -1765,6 +1784,47 @@ conformance!(
         assert_eq!((third.fanout_total, third.fanout_done_at), (8, Some(NOW + 60)));
         assert_eq!(stats_of(&store, &access, &p, third.id).await.pending, 8);
         assert_eq!(stats_of(&store, &access, &p, post.id).await.pending, 7, "untouched");
+
+        // Several workers feeding the outbox at once move each recipient once,
+        // oldest post first.
+        let feeders: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let mut mine = 0;
+                    loop {
+                        let moved = store.feed_outbox(NOW + 70, 3, i64::MAX).await.unwrap();
+                        if moved == 0 {
+                            return mine;
+                        }
+                        mine += moved;
+                    }
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for f in feeders {
+            total += f.await.unwrap();
+        }
+        assert_eq!(total, 16);
+        let claimed = store.claim(NOW + 80, 60, 100).await.unwrap();
+        for (id, n) in [(second.id, 8_i64), (third.id, 8), (post.id, 7)] {
+            let prefix = format!("post:{id}:");
+            let copies = claimed
+                .iter()
+                .filter(|m| m.idempotency_key.starts_with(&prefix))
+                .count();
+            assert_eq!(
+                i64::try_from(copies).unwrap(),
+                n,
+                "post {id}: one message per recipient"
+            );
+            assert_eq!(
+                stats_of(&store, &access, &p, id).await.pending,
+                n,
+                "nothing left queued"
+            );
+        }
     }
 );
 
@@ -1883,6 +1943,7 @@ conformance!(post_figures_count_deliveries_and_clicks, |store: DynStore| async m
             done: true
         })
     );
+    assert_eq!(store.feed_outbox(NOW + 11, 100, i64::MAX).await.unwrap(), 5);
     let prefix = format!("post:{}:", post.id);
     let mine: Vec<_> = store
         .claim(NOW + 12, 60, 100)

@@ -1,0 +1,12 @@
+-- A post's recipients are queued here first, a chunk at a time: two integers a
+-- row, where an outbox row carries ~200 bytes and five indexes. The worker moves
+-- them to the outbox only as fast as bulk delivery takes them, so a post to a
+-- million signers barely slows the people signing (issue 4).
+CREATE TABLE post_queue (
+    post_id BIGINT NOT NULL REFERENCES petition_posts(id) ON DELETE CASCADE,
+    signature_id BIGINT NOT NULL,
+    PRIMARY KEY (post_id, signature_id)
+);
+-- Recipients still in the queue; posts with some left are found by a small index.
+ALTER TABLE petition_posts ADD COLUMN queue_left BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX petition_posts_queue ON petition_posts(id) WHERE queue_left > 0;
