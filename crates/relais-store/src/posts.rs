@@ -237,12 +237,15 @@ macro_rules! impl_post_store {
 
             async fn feed_outbox(&self, now: i64, limit: i64, backlog: i64) -> $crate::StoreResult<u64> {
                 // Both reads on the pool, outside the write turn: most calls find the
-                // outbox stocked enough, or nothing queued, and write nothing.
+                // outbox stocked enough, or nothing queued, and write nothing. Only
+                // messages due count: those waiting to be retried later (a relay
+                // refusing for an hour) must not hold the others back.
                 let stocked: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM (SELECT 1 FROM outbox \
-                     WHERE status = 'pending' AND topic IS NOT NULL LIMIT $1) AS waiting",
+                     WHERE status = 'pending' AND topic IS NOT NULL AND next_attempt_at <= $2 LIMIT $1) AS waiting",
                 )
                 .bind(backlog)
+                .bind(now)
                 .fetch_one(&self.pool)
                 .await?;
                 if stocked >= backlog {

@@ -257,6 +257,9 @@ async fn the_running_worker_queues_a_post_then_feeds_the_outbox_and_sends_it(app
 
     let r = post_news(app, p.id, "update", &[("body", "La pétition sera remise lundi.")], None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let admin = format!("/admin/petitions/{}/posts", p.id);
+    let page = app.get(&admin).await.text().await.unwrap();
+    assert!(page.contains("envoi en cours"), "{page}");
     let worker = relais::worker_for(&app.settings, &app.store).unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(stopped));
@@ -285,6 +288,8 @@ async fn the_running_worker_queues_a_post_then_feeds_the_outbox_and_sends_it(app
         (6, 0, 6),
         "nothing left in the queue or the outbox"
     );
+    let page = app.get(&admin).await.text().await.unwrap();
+    assert!(!page.contains("envoi en cours"), "{page}");
 }
 
 async fn access(app: &TestApp) -> relais_store::OrgAccess {

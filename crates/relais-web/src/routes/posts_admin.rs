@@ -106,7 +106,8 @@ async fn posts_page(
                 cancelled: n(s.cancelled),
                 clicks: n(s.clicks),
                 clickers: n(s.clickers),
-                sending: s.post.fanout_done_at.is_none(),
+                // Queuing, or copies still waiting in the queue or the outbox.
+                sending: s.post.fanout_done_at.is_none() || s.pending > 0,
             }
         })
         .collect();
