@@ -90,9 +90,9 @@ enum Outcome {
     Cancelled,
 }
 
-/// Queues one chunk of the oldest post still being fanned out, else enqueues one of the oldest
-/// message to a segment whose time has come, saying when one has reached every
-/// recipient; how many copies it enqueued, `None` when nothing was waiting.
+/// Queues one chunk of the oldest post still being fanned out, else enqueues one
+/// chunk of the oldest message to a segment whose time has come, saying when one
+/// has reached every recipient; how many it took, `None` when nothing was waiting.
 async fn fan_out_chunk(store: &DynStore) -> StoreResult<Option<u64>> {
     if let Some(step) = store.fan_out(now(), FANOUT_CHUNK).await? {
         if step.done {

@@ -101,7 +101,8 @@ impl TryFrom<PostRow> for Post {
 pub struct PostStats {
     /// The post.
     pub post: Post,
-    /// Messages waiting to leave (or being retried).
+    /// Messages waiting to leave (or being retried), recipients still in the
+    /// post's queue included.
     pub pending: i64,
     /// Messages delivered.
     pub sent: i64,
