@@ -45,14 +45,16 @@ pub struct Post {
     pub next_milestone: Option<i64>,
     /// Creation time.
     pub created_at: i64,
-    /// Messages enqueued so far.
+    /// Recipients queued so far (the post's recipients once the fan-out is done).
     pub fanout_total: i64,
-    /// When every recipient had a message in the outbox.
+    /// When every recipient was queued.
     pub fanout_done_at: Option<i64>,
+    /// Recipients still in the post's queue, not yet moved to the outbox.
+    pub queue_left: i64,
 }
 
 pub(crate) const POST_COLUMNS: &str = "id, org_id, petition_id, kind, body, image_path, document_path, document_name, \
-     responded_on, milestone, next_milestone, created_at, fanout_total, fanout_done_at";
+     responded_on, milestone, next_milestone, created_at, fanout_total, fanout_done_at, queue_left";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PostRow {
@@ -70,6 +72,7 @@ pub(crate) struct PostRow {
     created_at: i64,
     fanout_total: i64,
     fanout_done_at: Option<i64>,
+    queue_left: i64,
 }
 
 impl TryFrom<PostRow> for Post {
@@ -92,6 +95,7 @@ impl TryFrom<PostRow> for Post {
             created_at: r.created_at,
             fanout_total: r.fanout_total,
             fanout_done_at: r.fanout_done_at,
+            queue_left: r.queue_left,
         })
     }
 }

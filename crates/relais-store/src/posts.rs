@@ -114,14 +114,10 @@ macro_rules! impl_post_store {
                     .bind(&topic)
                     .fetch_one(&self.pool)
                     .await?;
-                    // Recipients still in the post's queue wait like those in the outbox.
-                    let queued: i64 = sqlx::query_scalar("SELECT queue_left FROM petition_posts WHERE id = $1")
-                        .bind(post.id)
-                        .fetch_one(&self.pool)
-                        .await?;
                     let mut stats = $crate::PostStats {
+                        // Recipients still in the post's queue wait like those in the outbox.
+                        pending: post.queue_left,
                         post,
-                        pending: queued,
                         sent: 0,
                         failed: 0,
                         cancelled: 0,
