@@ -189,6 +189,17 @@ macro_rules! impl_message_store {
                 now: i64,
                 limit: i64,
             ) -> $crate::StoreResult<Option<$crate::MessageFanOut>> {
+                // A read first, as for posts: most looks find nothing due, and a write
+                // turn taken to find nothing would be taken from people signing.
+                let due: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM messages WHERE state IN ('scheduled', 'sending') AND scheduled_at <= $1 LIMIT 1",
+                )
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                if due.is_none() {
+                    return Ok(None);
+                }
                 let mut tx = self.begin_write().await?;
                 if !$prepare.is_empty() {
                     sqlx::query($prepare).execute(&mut *tx).await?;
